@@ -1,0 +1,1 @@
+//! ferric-common (being built).

@@ -1,0 +1,1 @@
+//! ferric-protocol (being built).

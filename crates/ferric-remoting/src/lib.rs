@@ -1,0 +1,1 @@
+//! ferric-remoting (being built).

@@ -1,0 +1,1 @@
+//! ferric-store (being built).
