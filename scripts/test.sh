@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The one command that runs Ferric's checks and tests (README, CI).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== rustfmt"
+cargo fmt --all -- --check
+echo "== clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== dependency rules"
+python3 scripts/check-deps.py
+echo "== tests"
+cargo test --workspace
