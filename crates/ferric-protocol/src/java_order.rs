@@ -1,0 +1,158 @@
+//! The order in which Java peers write header maps, so Ferric's frames match theirs byte for byte.
+//!
+//! Java keeps `extFields` in a `java.util.HashMap`, whose iteration order is by bucket index
+//! (`(h ^ (h >>> 16)) & (capacity - 1)` with `h = String.hashCode()`), the capacity being the
+//! smallest power of two ≥ 16 that keeps the load factor at or below 0.75. Both fastjson (JSON
+//! headers) and the binary header writer emit entries in that order. Entries that land in the same
+//! bucket come out in insertion order, which a `HashMap` on our side no longer knows; we break such
+//! ties by key.
+//!
+//! Four headers take a fast path in the binary encoding: their own fields are written first, in
+//! class declaration order, followed by the remaining `extFields` entries in `HashMap` order.
+
+use crate::command::{ExtFields, RemotingCommand};
+
+/// Java's `String.hashCode()`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units, wrapping.
+pub fn java_string_hash(text: &str) -> i32 {
+    text.encode_utf16().fold(0i32, |hash, unit| {
+        hash.wrapping_mul(31).wrapping_add(i32::from(unit))
+    })
+}
+
+/// Capacity of a `HashMap` created empty and filled with `len` entries.
+fn java_table_capacity(len: usize) -> u32 {
+    let mut capacity: u64 = 16;
+    while (len as u64) * 4 > capacity * 3 {
+        capacity *= 2;
+    }
+    u32::try_from(capacity.min(1 << 30)).unwrap_or(1 << 30)
+}
+
+fn bucket_index(key: &str, capacity: u32) -> u32 {
+    let hash = java_string_hash(key) as u32;
+    (hash ^ (hash >> 16)) & (capacity - 1)
+}
+
+/// Sorts entries into Java `HashMap` iteration order.
+pub fn java_hash_map_order<'a>(entries: &mut [(&'a str, &'a str)]) {
+    let capacity = java_table_capacity(entries.len());
+    entries.sort_by(|left, right| {
+        bucket_index(left.0, capacity)
+            .cmp(&bucket_index(right.0, capacity))
+            .then_with(|| left.0.cmp(right.0))
+    });
+}
+
+/// All entries of a map in Java `HashMap` order.
+pub fn ordered_entries(ext: &ExtFields) -> Vec<(&str, &str)> {
+    let mut entries: Vec<(&str, &str)> = ext
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    java_hash_map_order(&mut entries);
+    entries
+}
+
+const SEND_V2_FIELDS: &[&str] = &[
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
+];
+const SEND_RESPONSE_FIELDS: &[&str] = &[
+    "msgId",
+    "queueId",
+    "queueOffset",
+    "transactionId",
+    "batchUniqId",
+    "recallHandle",
+];
+const PULL_REQUEST_FIELDS: &[&str] = &[
+    "consumerGroup",
+    "topic",
+    "queueId",
+    "queueOffset",
+    "maxMsgNums",
+    "sysFlag",
+    "commitOffset",
+    "suspendTimeoutMillis",
+    "subscription",
+    "subVersion",
+    "expressionType",
+    "bname",
+    "maxMsgBytes",
+    "requestSource",
+    "proxyFrowardClientId",
+];
+const PULL_RESPONSE_FIELDS: &[&str] = &[
+    "suggestWhichBrokerId",
+    "nextBeginOffset",
+    "minOffset",
+    "maxOffset",
+    "offsetDelta",
+    "topicSysFlag",
+    "groupSysFlag",
+    "forbiddenType",
+];
+
+/// The fast-path field list that applies to `cmd`'s binary header, if any.
+fn fast_path_fields(cmd: &RemotingCommand, ext: &ExtFields) -> Option<&'static [&'static str]> {
+    if cmd.is_response() {
+        if ext.contains_key("suggestWhichBrokerId") && ext.contains_key("nextBeginOffset") {
+            return Some(PULL_RESPONSE_FIELDS);
+        }
+        if ext.contains_key("msgId") && ext.contains_key("queueOffset") {
+            return Some(SEND_RESPONSE_FIELDS);
+        }
+        return None;
+    }
+    match cmd.code {
+        310 | 320 | 325 => Some(SEND_V2_FIELDS),
+        11 | 361 => Some(PULL_REQUEST_FIELDS),
+        _ => None,
+    }
+}
+
+/// Entries in the order the Java binary header writer would emit them for `cmd`.
+pub fn binary_header_order<'a>(
+    cmd: &RemotingCommand,
+    ext: &'a ExtFields,
+) -> Vec<(&'a str, &'a str)> {
+    let Some(fields) = fast_path_fields(cmd, ext) else {
+        return ordered_entries(ext);
+    };
+    let mut ordered: Vec<(&str, &str)> = Vec::with_capacity(ext.len());
+    for field in fields {
+        if let Some((key, value)) = ext.get_key_value(*field) {
+            ordered.push((key.as_str(), value.as_str()));
+        }
+    }
+    let mut rest: Vec<(&str, &str)> = ext
+        .iter()
+        .filter(|(key, _)| !fields.contains(&key.as_str()))
+        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .collect();
+    java_hash_map_order(&mut rest);
+    ordered.extend(rest);
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_hash_matches_java() {
+        assert_eq!(java_string_hash(""), 0);
+        assert_eq!(java_string_hash("a"), 97);
+        // "TagA".hashCode() in Java, also the codeSet value in heartbeat examples.
+        assert_eq!(java_string_hash("TagA"), 2_598_919);
+        assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+    }
+
+    #[test]
+    fn capacity_grows_at_three_quarters() {
+        assert_eq!(java_table_capacity(0), 16);
+        assert_eq!(java_table_capacity(12), 16);
+        assert_eq!(java_table_capacity(13), 32);
+        assert_eq!(java_table_capacity(24), 32);
+        assert_eq!(java_table_capacity(25), 64);
+    }
+}
