@@ -29,10 +29,12 @@
 #![deny(unsafe_code)]
 
 pub mod error;
+pub mod flush;
 #[allow(unsafe_code)]
 pub mod mapped_file;
 pub mod mapped_file_queue;
 
 pub use error::{StoreError, StoreResult};
+pub use flush::FlushDiskType;
 pub use mapped_file::{MappedFile, MappedFileRef, OS_PAGE_SIZE};
 pub use mapped_file_queue::MappedFileQueue;

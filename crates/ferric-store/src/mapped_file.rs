@@ -225,6 +225,29 @@ impl MappedFile {
         Some(position)
     }
 
+    /// Appends `data` and then advances the write position to `position + padded_len` without
+    /// writing the bytes in between (they are zero in a fresh or truncated file). Used for the
+    /// CommitLog end-of-file filler. `None` (nothing written) if it does not fit.
+    pub fn append_padded(&self, data: &[u8], padded_len: usize) -> Option<usize> {
+        let _writer = self.writer.lock();
+        let position = self.wrote_position.load(Ordering::Acquire);
+        let end = position.checked_add(padded_len.max(data.len()))?;
+        if end > self.file_size {
+            return None;
+        }
+        // SAFETY: as in `append`: `position..position + data.len()` is inside the mapping
+        // (`data.len() <= end - position`), past the write position, and writers are serialised.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                self.map.as_mut_ptr().add(position),
+                data.len(),
+            );
+        }
+        self.wrote_position.store(end, Ordering::Release);
+        Some(position)
+    }
+
     /// Lends `len` bytes starting at `position` to `f`, or returns `None` if they are not all
     /// below the write position. The slice is only valid inside the closure.
     pub fn read_with<R>(

@@ -118,3 +118,17 @@ fn concurrent_readers_see_only_published_bytes() {
     }
     reader.join().unwrap();
 }
+
+#[test]
+fn append_padded_skips_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = MappedFile::create(dir.path(), 0, 100).unwrap();
+    file.append(&[1; 10]).unwrap();
+    assert_eq!(file.append_padded(&[5; 8], 90), Some(10));
+    assert!(file.is_full());
+    assert_eq!(
+        file.read(10, 9).unwrap().as_ref(),
+        &[5, 5, 5, 5, 5, 5, 5, 5, 0]
+    );
+    assert_eq!(file.append_padded(&[1], 1), None);
+}
