@@ -43,6 +43,15 @@ pub fn java_hash_map_order<'a>(entries: &mut [(&'a str, &'a str)]) {
     });
 }
 
+/// True when two keys of `ext` share a bucket of the Java `HashMap` that would hold them, so their
+/// relative order depended on insertion order.
+pub fn has_bucket_collision(ext: &ExtFields) -> bool {
+    let capacity = java_table_capacity(ext.len());
+    let mut buckets: Vec<u32> = ext.keys().map(|key| bucket_index(key, capacity)).collect();
+    buckets.sort_unstable();
+    buckets.windows(2).any(|pair| pair[0] == pair[1])
+}
+
 /// All entries of a map in Java `HashMap` order.
 pub fn ordered_entries(ext: &ExtFields) -> Vec<(&str, &str)> {
     let mut entries: Vec<(&str, &str)> = ext
