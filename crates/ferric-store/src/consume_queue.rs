@@ -280,7 +280,12 @@ impl ConsumeQueue {
             let file = self.writable_file(from)?;
             let room = file.remaining() as u64;
             let count = ((to - from).min(room) / CQ_UNIT_SIZE as u64).min(BLANK_CHUNK_UNITS as u64);
-            let bytes: Vec<u8> = blank.iter().copied().cycle().take(count as usize * CQ_UNIT_SIZE).collect();
+            let bytes: Vec<u8> = blank
+                .iter()
+                .copied()
+                .cycle()
+                .take(count as usize * CQ_UNIT_SIZE)
+                .collect();
             self.append_at(from, &bytes)?;
             from += bytes.len() as u64;
         }
@@ -387,7 +392,9 @@ impl ConsumeQueue {
             .rev()
             .filter_map(|offset| self.get_unit(offset))
             .find(|unit| unit.is_message())
-            .map_or(0, |unit| unit.phy_offset.saturating_add(i64::from(unit.size)))
+            .map_or(0, |unit| {
+                unit.phy_offset.saturating_add(i64::from(unit.size))
+            })
     }
 
     /// Moves the minimum offset to the first message unit at or after `commit_log_min_offset`
@@ -399,7 +406,9 @@ impl ConsumeQueue {
             .max(self.files.min_offset().map_or(0, bytes_to_units));
         while offset < max {
             match self.get_unit(offset) {
-                Some(unit) if unit.is_message() && unit.phy_offset >= commit_log_min_offset => break,
+                Some(unit) if unit.is_message() && unit.phy_offset >= commit_log_min_offset => {
+                    break;
+                }
                 Some(_) => offset += 1,
                 None => break,
             }
@@ -484,7 +493,9 @@ fn scan_written_units(file: &MappedFileRef) -> (usize, Option<i64>) {
         let mut valid = 0;
         let mut last_end = None;
         for chunk in bytes.chunks_exact(CQ_UNIT_SIZE) {
-            let Some(unit) = CqUnit::decode(chunk) else { break };
+            let Some(unit) = CqUnit::decode(chunk) else {
+                break;
+            };
             if !unit.is_written() {
                 break;
             }

@@ -28,6 +28,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod consume_queue;
 pub mod error;
 pub mod flush;
 #[allow(unsafe_code)]
