@@ -1,0 +1,326 @@
+//! One connection, client or server side: a reader loop that decodes frames, completes pending
+//! calls with responses and spawns a task per incoming request; a writer task that owns the
+//! socket's write half and is the only place frames are written.
+
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use bytes::Bytes;
+use ferric_protocol::RemotingCommand;
+use futures::{FutureExt, SinkExt, StreamExt};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::mpsc;
+use tokio::time::{Instant, Sleep};
+use tokio_util::codec::{BytesCodec, FramedRead, FramedWrite};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::channel::Channel;
+use crate::codec::RemotingCodec;
+use crate::events::ChannelEventListener;
+use crate::processor::{
+    ProcessorRegistry, REJECT_REQUEST_REMARK, REQUEST_CODE_NOT_SUPPORTED, SYSTEM_BUSY,
+    SYSTEM_ERROR, not_supported_remark,
+};
+
+/// Per-connection limits shared by client and server.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnectionSettings {
+    pub max_frame_length: usize,
+    pub max_idle: Option<Duration>,
+    pub outbound_queue: usize,
+    /// How long a closing connection waits for in-flight requests and for its writer.
+    pub drain_timeout: Duration,
+}
+
+/// Everything a connection needs besides its socket.
+#[derive(Clone)]
+pub(crate) struct ConnectionEnv {
+    pub settings: ConnectionSettings,
+    pub registry: Arc<ProcessorRegistry>,
+    pub listener: Option<Arc<dyn ChannelEventListener>>,
+    /// Cancelled when the owning server or client shuts down.
+    pub shutdown: CancellationToken,
+}
+
+/// Why a connection's reader stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CloseReason {
+    PeerClosed,
+    ReadError,
+    Idle,
+    LocalClose,
+    Shutdown,
+}
+
+/// Wraps a connected socket: returns its [`Channel`] and the future that drives it until it
+/// closes. The caller spawns the future.
+pub(crate) fn open_connection(
+    stream: TcpStream,
+    peer: Option<String>,
+    env: ConnectionEnv,
+) -> std::io::Result<(Channel, impl Future<Output = ()> + Send + 'static)> {
+    let remote_addr: SocketAddr = stream.peer_addr()?;
+    let local_addr: SocketAddr = stream.local_addr()?;
+    // Latency matters more than packet count for request/response traffic.
+    stream.set_nodelay(true)?;
+    let peer = peer.unwrap_or_else(|| remote_addr.to_string());
+    let (sender, receiver) = mpsc::channel(env.settings.outbound_queue.max(1));
+    let channel = Channel::new(peer, remote_addr, local_addr, sender);
+    let (read_half, write_half) = stream.into_split();
+    let driver = drive_connection(channel.clone(), read_half, write_half, receiver, env);
+    Ok((channel, driver))
+}
+
+/// Time of the last frame written, in milliseconds since the connection opened.
+struct WriteActivity {
+    opened: Instant,
+    last_write_millis: AtomicU64,
+}
+
+impl WriteActivity {
+    fn touch(&self) {
+        let millis = u64::try_from(self.opened.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.last_write_millis.store(millis, Ordering::Relaxed);
+    }
+
+    fn last_write(&self) -> Instant {
+        self.opened + Duration::from_millis(self.last_write_millis.load(Ordering::Relaxed))
+    }
+}
+
+async fn drive_connection(
+    channel: Channel,
+    read_half: OwnedReadHalf,
+    write_half: OwnedWriteHalf,
+    receiver: mpsc::Receiver<Bytes>,
+    env: ConnectionEnv,
+) {
+    let activity = Arc::new(WriteActivity {
+        opened: Instant::now(),
+        last_write_millis: AtomicU64::new(0),
+    });
+    let mut writer = tokio::spawn(run_writer(
+        write_half,
+        receiver,
+        channel.close_token().clone(),
+        Arc::clone(&activity),
+        channel.peer().to_owned(),
+    ));
+    if let Some(listener) = &env.listener {
+        listener.on_connect(&channel);
+    }
+    tracing::debug!(peer = %channel.peer(), id = channel.id(), "connection open");
+
+    let requests = TaskTracker::new();
+    let mut frames = FramedRead::new(
+        read_half,
+        RemotingCodec::with_max_frame_length(env.settings.max_frame_length),
+    );
+    let reason = read_frames(&channel, &mut frames, &env, &requests, &activity).await;
+    drop(frames);
+
+    channel.fail_pending();
+    requests.close();
+    if reason == CloseReason::Shutdown
+        && tokio::time::timeout(env.settings.drain_timeout, requests.wait())
+            .await
+            .is_err()
+    {
+        tracing::warn!(peer = %channel.peer(), in_flight = requests.len(), "in-flight requests did not finish before shutdown");
+    }
+    channel.close();
+    if tokio::time::timeout(env.settings.drain_timeout, &mut writer)
+        .await
+        .is_err()
+    {
+        tracing::warn!(peer = %channel.peer(), "writer did not drain in time, dropping connection");
+        writer.abort();
+    }
+    tracing::debug!(peer = %channel.peer(), id = channel.id(), ?reason, "connection closed");
+}
+
+async fn read_frames(
+    channel: &Channel,
+    frames: &mut FramedRead<OwnedReadHalf, RemotingCodec>,
+    env: &ConnectionEnv,
+    requests: &TaskTracker,
+    activity: &WriteActivity,
+) -> CloseReason {
+    let mut idle: Option<Pin<Box<Sleep>>> = env
+        .settings
+        .max_idle
+        .map(|max_idle| Box::pin(tokio::time::sleep(max_idle)));
+    let mut last_read = Instant::now();
+    loop {
+        let next = tokio::select! {
+            () = env.shutdown.cancelled() => return CloseReason::Shutdown,
+            () = channel.close_token().cancelled() => return CloseReason::LocalClose,
+            () = idle_elapsed(&mut idle) => {
+                let (Some(max_idle), Some(sleep)) = (env.settings.max_idle, idle.as_mut()) else {
+                    continue;
+                };
+                let last_activity = last_read.max(activity.last_write());
+                if last_activity + max_idle > Instant::now() {
+                    sleep.as_mut().reset(last_activity + max_idle);
+                    continue;
+                }
+                tracing::info!(peer = %channel.peer(), idle_secs = max_idle.as_secs(), "closing idle connection");
+                if let Some(listener) = &env.listener {
+                    listener.on_idle(channel);
+                }
+                return CloseReason::Idle;
+            }
+            next = frames.next() => next,
+        };
+        let command = match next {
+            None => return CloseReason::PeerClosed,
+            Some(Err(error)) => {
+                tracing::warn!(peer = %channel.peer(), %error, "closing connection after read error");
+                if let Some(listener) = &env.listener {
+                    listener.on_error(channel, &error);
+                }
+                return CloseReason::ReadError;
+            }
+            Some(Ok(command)) => command,
+        };
+        last_read = Instant::now();
+        if command.is_response() {
+            channel.complete(command);
+        } else {
+            requests.spawn(handle_request(
+                channel.clone(),
+                Arc::clone(&env.registry),
+                command,
+            ));
+        }
+    }
+}
+
+async fn idle_elapsed(idle: &mut Option<Pin<Box<Sleep>>>) {
+    match idle {
+        Some(sleep) => sleep.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Runs the processor for one request and sends its response unless the request is oneway.
+async fn handle_request(
+    channel: Channel,
+    registry: Arc<ProcessorRegistry>,
+    request: RemotingCommand,
+) {
+    let code = request.code;
+    let opaque = request.opaque;
+    let oneway = request.is_oneway();
+    let serialize_type = request.serialize_type;
+
+    let response = match registry.lookup(code) {
+        None => Some(RemotingCommand::response(
+            REQUEST_CODE_NOT_SUPPORTED,
+            Some(not_supported_remark(code)),
+        )),
+        Some(processor) if processor.reject_request() => Some(RemotingCommand::response(
+            SYSTEM_BUSY,
+            Some(REJECT_REQUEST_REMARK.to_owned()),
+        )),
+        Some(processor) => match AssertUnwindSafe(processor.process(&channel, request))
+            .catch_unwind()
+            .await
+        {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => {
+                tracing::warn!(peer = %channel.peer(), code, opaque, %error, "request processor failed");
+                Some(RemotingCommand::response(
+                    SYSTEM_ERROR,
+                    Some(error.message().to_owned()),
+                ))
+            }
+            Err(_panic) => {
+                tracing::error!(peer = %channel.peer(), code, opaque, "request processor panicked");
+                Some(RemotingCommand::response(
+                    SYSTEM_ERROR,
+                    Some(format!("processor for request code {code} panicked")),
+                ))
+            }
+        },
+    };
+    if oneway {
+        return;
+    }
+    let Some(mut response) = response else {
+        return;
+    };
+    response.opaque = opaque;
+    response.serialize_type = serialize_type;
+    response.mark_response();
+    match channel.send_response(response).await {
+        Ok(()) => {}
+        Err(crate::RemotingError::Frame(error)) => {
+            tracing::warn!(peer = %channel.peer(), code, opaque, %error, "response could not be encoded");
+            let mut fallback = RemotingCommand::response(
+                SYSTEM_ERROR,
+                Some(format!("response could not be encoded: {error}")),
+            );
+            fallback.opaque = opaque;
+            fallback.mark_response();
+            if let Err(error) = channel.send_response(fallback).await {
+                tracing::debug!(peer = %channel.peer(), opaque, %error, "error response not sent");
+            }
+        }
+        Err(error) => {
+            tracing::debug!(peer = %channel.peer(), code, opaque, %error, "response not sent")
+        }
+    }
+}
+
+/// The only writer of a connection: batches queued frames, flushes when the queue runs dry,
+/// and on close writes what is still queued, then shuts the socket's write side.
+async fn run_writer(
+    write_half: OwnedWriteHalf,
+    mut receiver: mpsc::Receiver<Bytes>,
+    closed: CancellationToken,
+    activity: Arc<WriteActivity>,
+    peer: String,
+) {
+    let mut sink = FramedWrite::new(write_half, BytesCodec::new());
+    let outcome: std::io::Result<()> = async {
+        loop {
+            tokio::select! {
+                biased;
+                next = receiver.recv() => {
+                    let Some(frame) = next else { return Ok(()) };
+                    sink.feed(frame).await?;
+                    while let Ok(frame) = receiver.try_recv() {
+                        sink.feed(frame).await?;
+                    }
+                    SinkExt::<Bytes>::flush(&mut sink).await?;
+                    activity.touch();
+                }
+                () = closed.cancelled() => {
+                    receiver.close();
+                    while let Some(frame) = receiver.recv().await {
+                        sink.feed(frame).await?;
+                    }
+                    SinkExt::<Bytes>::flush(&mut sink).await?;
+                    return Ok(());
+                }
+            }
+        }
+    }
+    .await;
+    if let Err(error) = outcome {
+        tracing::debug!(%peer, %error, "write failed, closing connection");
+        closed.cancel();
+    }
+    let mut write_half = sink.into_inner();
+    if let Err(error) = write_half.shutdown().await {
+        tracing::trace!(%peer, %error, "socket shutdown failed");
+    }
+}
