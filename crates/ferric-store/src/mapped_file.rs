@@ -358,6 +358,62 @@ impl MappedFile {
     pub fn is_destroyed(&self) -> bool {
         self.destroyed.load(Ordering::Acquire)
     }
+
+    /// Opens `path` (any file name) as a random-access file of exactly `file_size` bytes, for
+    /// structures rewritten in place such as IndexFiles. A missing or empty file is created and
+    /// extended with `set_len` (sparse: no zeros are written). Every byte counts as written, so
+    /// reads may go anywhere; the start offset is 0. Write with [`Self::write_at`] and persist
+    /// with [`Self::flush_all`].
+    pub fn open_random_access(path: &Path, file_size: usize) -> io::Result<Self> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let actual = file.metadata()?.len();
+        if actual == 0 {
+            file.set_len(file_size as u64)?;
+        } else if actual != file_size as u64 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "file {} has {actual} bytes, expected {file_size}",
+                    path.display()
+                ),
+            ));
+        }
+        Self::map(path.to_path_buf(), file, 0, file_size, file_size)
+    }
+
+    /// Overwrites `data.len()` bytes at `position` (anywhere inside the file). Readers are
+    /// excluded while the bytes change. Returns `None` (writing nothing) when out of bounds.
+    pub fn write_at(&self, position: usize, data: &[u8]) -> Option<()> {
+        let _writer = self.writer.lock();
+        let _guard = self.rewrite_guard.write();
+        let end = position.checked_add(data.len())?;
+        if end > self.file_size {
+            return None;
+        }
+        // SAFETY: `position..end` lies inside the mapping (`end <= file_size == map.len()`). We
+        // hold the writer mutex and the rewrite guard exclusively, so no reader or writer
+        // accesses the mapping now, and `data` cannot alias the mapping (no mutable references
+        // into it are ever handed out).
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                data.as_ptr(),
+                self.map.as_mut_ptr().add(position),
+                data.len(),
+            );
+        }
+        Some(())
+    }
+
+    /// Writes every dirty page of the whole mapping to disk (for files written with
+    /// [`Self::write_at`], whose positions do not track what changed).
+    pub fn flush_all(&self) -> io::Result<()> {
+        self.map.flush()
+    }
 }
 
 #[cfg(test)]
