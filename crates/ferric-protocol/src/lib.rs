@@ -33,6 +33,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod codes;
 pub mod command;
 pub mod frame;
 pub mod java_order;
@@ -41,6 +42,7 @@ pub mod json_text;
 mod header_binary;
 mod header_json;
 
+pub use codes::{RequestCode, ResponseCode};
 pub use command::{
     CURRENT_VERSION, ExtFields, FLAG_ONEWAY, FLAG_RESPONSE, LanguageCode, RemotingCommand,
     SerializeType,
