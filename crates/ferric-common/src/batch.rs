@@ -1,0 +1,1 @@
+//! SEND_BATCH_MESSAGE body codec (not written yet).

@@ -1,0 +1,199 @@
+//! Encoding a [`MessageExt`] into the stored record layout, and in-place
+//! patching of the fields the store fills while appending.
+
+use std::net::SocketAddr;
+
+use bytes::{BufMut, BytesMut};
+
+use super::{
+    DEFAULT_MAX_MESSAGE_SIZE, MAGIC_CODE_V1, MAGIC_CODE_V2, MAX_PROPERTIES_LEN, MAX_TOPIC_LEN,
+    MAX_V1_TOPIC_LEN, PHYSICAL_OFFSET_POSITION, QUEUE_OFFSET_POSITION, RecordError,
+    store_timestamp_position,
+};
+use crate::hash::crc32_masked;
+use crate::message::MessageExt;
+use crate::sysflag::{host_len, with_host_flags};
+
+/// Options for [`encode_record_with_options`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordEncodeOptions {
+    /// Largest body accepted (`maxMessageSize`, default 4 MiB).
+    pub max_body_len: usize,
+    /// Compute BODYCRC from the body (default). When false the encoder
+    /// writes `msg.body_crc` as given.
+    pub compute_body_crc: bool,
+}
+
+impl Default for RecordEncodeOptions {
+    fn default() -> Self {
+        Self {
+            max_body_len: DEFAULT_MAX_MESSAGE_SIZE,
+            compute_body_crc: true,
+        }
+    }
+}
+
+/// Sizes and flags of one record, checked against the limits.
+struct Layout {
+    sys_flag: i32,
+    magic: i32,
+    properties_len: usize,
+    total: usize,
+}
+
+fn layout(msg: &MessageExt, max_body_len: usize) -> Result<Layout, RecordError> {
+    let topic_len = msg.topic.len();
+    if topic_len > MAX_TOPIC_LEN {
+        return Err(RecordError::TopicTooLong { len: topic_len });
+    }
+    let properties_len = msg.properties.encoded_len();
+    if properties_len > MAX_PROPERTIES_LEN {
+        return Err(RecordError::PropertiesTooLong {
+            len: properties_len,
+        });
+    }
+    let body_len = msg.body.len();
+    let max_body_len = max_body_len.min(i32::MAX as usize);
+    if body_len > max_body_len {
+        return Err(RecordError::BodyTooLong {
+            len: body_len,
+            max: max_body_len,
+        });
+    }
+    let born_v6 = msg.born_host.is_ipv6();
+    let store_v6 = msg.store_host.is_ipv6();
+    let sys_flag = with_host_flags(msg.sys_flag, born_v6, store_v6);
+    let v2 = topic_len > MAX_V1_TOPIC_LEN;
+    let (magic, topic_len_width) = if v2 {
+        (MAGIC_CODE_V2, 2)
+    } else {
+        (MAGIC_CODE_V1, 1)
+    };
+    // 4 TOTALSIZE + 4 MAGIC + 4 BODYCRC + 4 QUEUEID + 4 FLAG + 8 QUEUEOFFSET
+    // + 8 PHYSICALOFFSET + 4 SYSFLAG + 8 BORNTIMESTAMP + host + 8 STORETIMESTAMP
+    // + host + 4 RECONSUMETIMES + 8 PREPARED + 4 BODYLEN + 2 PROPLEN.
+    let fixed = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 8 + 4 + 8 + 4 + 2;
+    let total = fixed
+        + host_len(born_v6)
+        + host_len(store_v6)
+        + body_len
+        + topic_len_width
+        + topic_len
+        + properties_len;
+    Ok(Layout {
+        sys_flag,
+        magic,
+        properties_len,
+        total,
+    })
+}
+
+/// Bytes [`encode_record`] would write for `msg` (with the default body limit).
+pub fn encoded_record_len(msg: &MessageExt) -> Result<usize, RecordError> {
+    layout(msg, DEFAULT_MAX_MESSAGE_SIZE).map(|l| l.total)
+}
+
+/// Append one record for `msg` to `dst` with the default options (4 MiB body
+/// limit, BODYCRC computed from the body). Returns the bytes written.
+///
+/// SYSFLAG bits 4 and 5 are written according to the address families of
+/// `born_host` and `store_host`; the v2 magic code is used only when the topic
+/// is longer than 127 bytes. `msg.store_size` is ignored.
+pub fn encode_record(msg: &MessageExt, dst: &mut BytesMut) -> Result<usize, RecordError> {
+    encode_record_with_options(msg, dst, &RecordEncodeOptions::default())
+}
+
+/// [`encode_record`] with a custom body limit (`maxMessageSize`).
+pub fn encode_record_with_limit(
+    msg: &MessageExt,
+    dst: &mut BytesMut,
+    max_body_len: usize,
+) -> Result<usize, RecordError> {
+    let options = RecordEncodeOptions {
+        max_body_len,
+        ..RecordEncodeOptions::default()
+    };
+    encode_record_with_options(msg, dst, &options)
+}
+
+/// [`encode_record`] with explicit options. Nothing is written on error.
+pub fn encode_record_with_options(
+    msg: &MessageExt,
+    dst: &mut BytesMut,
+    options: &RecordEncodeOptions,
+) -> Result<usize, RecordError> {
+    let layout = layout(msg, options.max_body_len)?;
+    let body_crc = if options.compute_body_crc {
+        crc32_masked(&msg.body)
+    } else {
+        msg.body_crc
+    };
+    dst.reserve(layout.total);
+    let start = dst.len();
+    // Every length below was bounded by `layout` (total < 4 MiB + 64 KiB,
+    // topic <= 255, properties <= 32767), so the narrowing casts are exact.
+    dst.put_i32(layout.total as i32);
+    dst.put_i32(layout.magic);
+    dst.put_i32(body_crc);
+    dst.put_i32(msg.queue_id);
+    dst.put_i32(msg.flag);
+    dst.put_i64(msg.queue_offset);
+    dst.put_i64(msg.commit_log_offset);
+    dst.put_i32(layout.sys_flag);
+    dst.put_i64(msg.born_timestamp);
+    put_host(dst, msg.born_host);
+    dst.put_i64(msg.store_timestamp);
+    put_host(dst, msg.store_host);
+    dst.put_i32(msg.reconsume_times);
+    dst.put_i64(msg.prepared_transaction_offset);
+    dst.put_i32(msg.body.len() as i32);
+    dst.put_slice(&msg.body);
+    if layout.magic == MAGIC_CODE_V2 {
+        dst.put_i16(msg.topic.len() as i16);
+    } else {
+        dst.put_u8(msg.topic.len() as u8);
+    }
+    dst.put_slice(msg.topic.as_bytes());
+    dst.put_i16(layout.properties_len as i16);
+    msg.properties.encode_into(dst);
+    debug_assert_eq!(dst.len() - start, layout.total);
+    Ok(layout.total)
+}
+
+fn put_host(dst: &mut BytesMut, host: SocketAddr) {
+    match host {
+        SocketAddr::V4(v4) => dst.put_slice(&v4.ip().octets()),
+        SocketAddr::V6(v6) => dst.put_slice(&v6.ip().octets()),
+    }
+    dst.put_i32(i32::from(host.port()));
+}
+
+fn patch_i64(buf: &mut [u8], position: usize, value: i64) -> Result<(), RecordError> {
+    let needed = position + 8;
+    let available = buf.len();
+    let slot = buf
+        .get_mut(position..needed)
+        .ok_or(RecordError::BufferTooShort { needed, available })?;
+    slot.copy_from_slice(&value.to_be_bytes());
+    Ok(())
+}
+
+/// Overwrite QUEUEOFFSET of the record starting at `buf[0]`.
+pub fn patch_queue_offset(buf: &mut [u8], queue_offset: i64) -> Result<(), RecordError> {
+    patch_i64(buf, QUEUE_OFFSET_POSITION, queue_offset)
+}
+
+/// Overwrite PHYSICALOFFSET of the record starting at `buf[0]`.
+pub fn patch_physical_offset(buf: &mut [u8], physical_offset: i64) -> Result<(), RecordError> {
+    patch_i64(buf, PHYSICAL_OFFSET_POSITION, physical_offset)
+}
+
+/// Overwrite STORETIMESTAMP of the record starting at `buf[0]`; `sys_flag` is
+/// the SYSFLAG written in that record (its bit 4 moves the field).
+pub fn patch_store_timestamp(
+    buf: &mut [u8],
+    sys_flag: i32,
+    store_timestamp: i64,
+) -> Result<(), RecordError> {
+    patch_i64(buf, store_timestamp_position(sys_flag), store_timestamp)
+}
