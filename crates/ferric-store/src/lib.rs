@@ -28,13 +28,18 @@
 
 #![deny(unsafe_code)]
 
+pub mod checkpoint;
+pub mod commit_log;
+pub mod config;
 pub mod consume_queue;
+pub mod dispatch;
 pub mod error;
 pub mod flush;
 #[allow(unsafe_code)]
 pub mod mapped_file;
 pub mod mapped_file_queue;
 
+pub use config::MessageStoreConfig;
 pub use error::{StoreError, StoreResult};
 pub use flush::FlushDiskType;
 pub use mapped_file::{MappedFile, MappedFileRef, OS_PAGE_SIZE};
