@@ -126,7 +126,18 @@ impl RemotingClient {
         let connect_timeout = self.inner.config.connect_timeout.min(timeout);
         let channel = self.connect_within(addr, connect_timeout).await?;
         let remaining = deadline.saturating_duration_since(Instant::now());
-        channel.send_request(request, remaining).await
+        channel
+            .send_request(request, remaining)
+            .await
+            .map_err(|error| match error {
+                // Report the caller's timeout, not what was left of it after dialling.
+                RemotingError::Timeout { addr, opaque, .. } => RemotingError::Timeout {
+                    addr,
+                    opaque,
+                    millis: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
+                },
+                other => other,
+            })
     }
 
     /// [`RemotingClient::invoke`] on a spawned task; await the handle (or drop it) as needed.
