@@ -35,6 +35,7 @@ pub mod consume_queue;
 pub mod dispatch;
 pub mod error;
 pub mod flush;
+pub mod index_file;
 #[allow(unsafe_code)]
 pub mod mapped_file;
 pub mod mapped_file_queue;
