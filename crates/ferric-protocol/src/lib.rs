@@ -36,6 +36,7 @@
 pub mod codes;
 pub mod command;
 pub mod frame;
+pub mod header;
 pub mod java_order;
 pub mod json_text;
 
@@ -50,4 +51,5 @@ pub use command::{
 pub use frame::{
     DEFAULT_MAX_FRAME_LENGTH, FrameError, MAX_HEADER_LENGTH, decode_frame, encode_frame,
 };
+pub use header::{CommandHeader, HeaderError};
 pub use header_binary::BINARY_HEADER_FIXED_LEN;
