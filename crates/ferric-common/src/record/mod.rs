@@ -46,6 +46,9 @@ mod error;
 mod parse;
 mod view;
 
+#[cfg(test)]
+mod tests;
+
 pub use compress::{
     COMPRESS_MSG_BODY_OVER_HOWMUCH, CompressionError, DEFAULT_COMPRESS_LEVEL, compress_zlib,
     decompress_body,
