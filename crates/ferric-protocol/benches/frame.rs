@@ -1,0 +1,66 @@
+//! Encode + decode throughput of a SEND_MESSAGE_V2-shaped request.
+
+use std::hint::black_box;
+
+use bytes::{Bytes, BytesMut};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ferric_protocol::{
+    DEFAULT_MAX_FRAME_LENGTH, RemotingCommand, RequestCode, SerializeType, decode_frame,
+    encode_frame,
+};
+
+fn send_v2(serialize_type: SerializeType, body_len: usize) -> RemotingCommand {
+    let mut cmd = RemotingCommand::request(RequestCode::SEND_MESSAGE_V2.0)
+        .with_opaque(42)
+        .with_serialize_type(serialize_type)
+        .with_body(Bytes::from(vec![b'x'; body_len]));
+    for (key, value) in [
+        ("a", "PID_bench"),
+        ("b", "BenchmarkTest"),
+        ("c", "TBW102"),
+        ("d", "4"),
+        ("e", "2"),
+        ("f", "0"),
+        ("g", "1795307700000"),
+        ("h", "0"),
+        (
+            "i",
+            "UNIQ_KEY\u{1}C0000202000018B4AAC2135F8E7D0000\u{2}WAIT\u{1}true\u{2}TAGS\u{1}TagA\u{2}",
+        ),
+        ("j", "0"),
+        ("k", "false"),
+        ("m", "false"),
+    ] {
+        cmd.set_ext(key, value);
+    }
+    cmd
+}
+
+fn bench_frames(c: &mut Criterion) {
+    let mut group = c.benchmark_group("send_v2_encode_decode");
+    for (label, serialize_type) in [
+        ("json", SerializeType::Json),
+        ("binary", SerializeType::RocketMq),
+    ] {
+        for body_len in [128usize, 1024] {
+            let cmd = send_v2(serialize_type, body_len);
+            let mut probe = BytesMut::new();
+            if encode_frame(&cmd, &mut probe).is_err() {
+                continue;
+            }
+            group.throughput(Throughput::Bytes(probe.len() as u64));
+            group.bench_function(format!("{label}/{body_len}B"), |b| {
+                let mut buffer = BytesMut::with_capacity(4096);
+                b.iter(|| {
+                    let _ = encode_frame(black_box(&cmd), &mut buffer);
+                    let decoded = decode_frame(&mut buffer, DEFAULT_MAX_FRAME_LENGTH);
+                    black_box(decoded.ok().flatten())
+                });
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_frames);
+criterion_main!(benches);
