@@ -131,6 +131,17 @@ impl CommitLog {
         self.writer.lock().topic_queue_table = table;
     }
 
+    /// Store timestamp of the newest record (0 when none was seen since open).
+    pub fn last_store_timestamp(&self) -> i64 {
+        self.writer.lock().last_store_timestamp
+    }
+
+    /// Sets the newest record's store timestamp (from recovery).
+    pub fn set_last_store_timestamp(&self, timestamp: i64) {
+        let mut state = self.writer.lock();
+        state.last_store_timestamp = state.last_store_timestamp.max(timestamp);
+    }
+
     /// Next queue offset of `(topic, queue_id)`.
     pub fn next_queue_offset(&self, topic: &str, queue_id: i32) -> i64 {
         let state = self.writer.lock();

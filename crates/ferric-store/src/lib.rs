@@ -39,9 +39,18 @@ pub mod index_file;
 #[allow(unsafe_code)]
 pub mod mapped_file;
 pub mod mapped_file_queue;
+pub mod recovery;
+pub mod result;
+pub mod store;
+mod store_read;
 
 pub use config::MessageStoreConfig;
 pub use error::{StoreError, StoreResult};
 pub use flush::FlushDiskType;
 pub use mapped_file::{MappedFile, MappedFileRef, OS_PAGE_SIZE};
 pub use mapped_file_queue::MappedFileQueue;
+pub use result::{
+    AppendMessageResult, GetMessageResult, GetMessageStatus, MessageFilter, PutMessageResult,
+    PutMessageStatus, QueryMessageResult,
+};
+pub use store::{MessageStore, StoreStats};
