@@ -29,6 +29,7 @@
 #![deny(unsafe_code)]
 
 pub mod checkpoint;
+pub mod cleanup;
 pub mod commit_log;
 pub mod config;
 pub mod consume_queue;
