@@ -211,6 +211,12 @@ async fn idle_elapsed(idle: &mut Option<Pin<Box<Sleep>>>) {
 }
 
 /// Runs the processor for one request and sends its response unless the request is oneway.
+#[tracing::instrument(
+    level = "debug",
+    name = "remoting_request",
+    skip_all,
+    fields(peer = %channel.peer(), code = request.code, opaque = request.opaque)
+)]
 async fn handle_request(
     channel: Channel,
     registry: Arc<ProcessorRegistry>,

@@ -183,3 +183,48 @@ impl ProcessorRegistry {
         self.default.read().clone()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answering(code: i32) -> Arc<dyn RequestProcessor> {
+        processor_fn(move |_channel, request: RemotingCommand| async move {
+            Ok(Some(request.response_to(code, None)))
+        })
+    }
+
+    #[test]
+    fn lookup_prefers_the_code_then_the_default() {
+        let registry = ProcessorRegistry::new();
+        assert!(
+            registry.lookup(10).is_none(),
+            "an empty registry has no processor"
+        );
+        registry.register(10, answering(0));
+        assert!(registry.lookup(10).is_some());
+        assert!(registry.lookup(11).is_none());
+        registry.set_default(answering(0));
+        assert!(
+            registry.lookup(11).is_some(),
+            "the default answers unknown codes"
+        );
+        assert!(format!("{registry:?}").contains("[10]"));
+    }
+
+    #[test]
+    fn not_supported_remark_matches_java() {
+        assert_eq!(not_supported_remark(321), " request type 321 not supported");
+    }
+
+    #[test]
+    fn processor_error_keeps_description_and_source() {
+        let io = std::io::Error::other("broken pipe");
+        let error = ProcessorError::from_error(io);
+        assert_eq!(error.message(), "broken pipe");
+        assert!(StdError::source(&error).is_some());
+        let plain = ProcessorError::new("plain");
+        assert_eq!(plain.to_string(), "plain");
+        assert!(StdError::source(&plain).is_none());
+    }
+}

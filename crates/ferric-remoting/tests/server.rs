@@ -13,8 +13,8 @@ use common::{
 };
 use ferric_protocol::{RemotingCommand, SerializeType};
 use ferric_remoting::{
-    Channel, ChannelEventListener, ProcessorError, RemotingClient, RemotingServer, ServerConfig,
-    processor_fn,
+    Channel, ChannelEventListener, ProcessResult, ProcessorError, RemotingClient, RemotingServer,
+    RequestProcessor, ServerConfig, processor_fn,
 };
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -62,7 +62,7 @@ fn server_with_processors(config: ServerConfig) -> (RemotingServer, Arc<AtomicUs
     (server, failures)
 }
 
-fn explode() -> ferric_remoting::ProcessResult {
+fn explode() -> ProcessResult {
     panic!("processor bug")
 }
 
@@ -350,4 +350,99 @@ async fn shutdown_finishes_in_flight_requests_then_closes_connections() -> anyho
     tokio::time::timeout(PATIENCE, channel.closed()).await?;
     assert!(server.channels().is_empty());
     Ok(())
+}
+
+struct Busy;
+
+impl RequestProcessor for Busy {
+    fn process<'a>(
+        &'a self,
+        _channel: &'a Channel,
+        request: RemotingCommand,
+    ) -> futures::future::BoxFuture<'a, ProcessResult> {
+        Box::pin(async move { Ok(Some(request.response_to(0, None))) })
+    }
+
+    fn reject_request(&self) -> bool {
+        true
+    }
+}
+
+#[tokio::test]
+async fn rejecting_processor_answers_system_busy() -> anyhow::Result<()> {
+    let (server, _) = server_with_processors(server_config());
+    server.register_processor(106, Arc::new(Busy));
+    let running = RunningServer::start(server).await?;
+    let client = RemotingClient::new(client_config());
+    let response = client
+        .invoke(
+            &running.addr_string(),
+            RemotingCommand::request(106),
+            PATIENCE,
+        )
+        .await?;
+    assert_eq!(response.code, 2);
+    assert_eq!(
+        response.remark.as_deref(),
+        Some("[REJECTREQUEST]system busy, start flow control for a while")
+    );
+    running.stop().await
+}
+
+#[tokio::test]
+async fn default_processor_handles_unregistered_codes() -> anyhow::Result<()> {
+    let (server, _) = server_with_processors(server_config());
+    server.set_default_processor(processor_fn(
+        |_channel, request: RemotingCommand| async move {
+            Ok(Some(request.response_to(
+                0,
+                Some(format!("default got {}", request.code)),
+            )))
+        },
+    ));
+    let running = RunningServer::start(server).await?;
+    let client = RemotingClient::new(client_config());
+    let addr = running.addr_string();
+    let response = client
+        .invoke(&addr, RemotingCommand::request(777), PATIENCE)
+        .await?;
+    assert_eq!(response.code, 0);
+    assert_eq!(response.remark.as_deref(), Some("default got 777"));
+    let registered = client
+        .invoke(&addr, RemotingCommand::request(FAIL), PATIENCE)
+        .await?;
+    assert_eq!(
+        registered.code, 1,
+        "registered codes still reach their own processor"
+    );
+    running.stop().await
+}
+
+#[tokio::test]
+async fn processor_can_answer_later_through_the_channel() -> anyhow::Result<()> {
+    const DEFERRED: i32 = 107;
+    let (server, _) = server_with_processors(server_config());
+    server.register_processor(
+        DEFERRED,
+        processor_fn(|channel: Channel, request: RemotingCommand| async move {
+            // Like a suspended pull request: answer from another task, return nothing now.
+            let response = request.response_to(0, Some("answered later".to_owned()));
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let _ = channel.send_response(response).await;
+            });
+            Ok(None)
+        }),
+    );
+    let running = RunningServer::start(server).await?;
+    let client = RemotingClient::new(client_config());
+    let response = client
+        .invoke(
+            &running.addr_string(),
+            RemotingCommand::request(DEFERRED),
+            PATIENCE,
+        )
+        .await?;
+    assert_eq!(response.remark.as_deref(), Some("answered later"));
+    running.stop().await
 }
