@@ -1,0 +1,1 @@
+//! Ferric Broker: send, pull, groups, offsets over ferric-store (mqbroker) (being built).

@@ -1,0 +1,1 @@
+//! Ferric client SDK: producers and push / pull / lite-pull consumers (being built).

@@ -1,0 +1,1 @@
+//! Tag matching and the SQL92 message filter (being built).

@@ -1,0 +1,1 @@
+//! Ferric NameServer: route registry and broker liveness (mqnamesrv) (being built).
