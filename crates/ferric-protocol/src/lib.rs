@@ -33,8 +33,10 @@
 
 #![deny(unsafe_code)]
 
+pub mod body;
 pub mod codes;
 pub mod command;
+pub mod fastjson;
 pub mod frame;
 pub mod header;
 pub mod java_order;
