@@ -6,6 +6,8 @@
 //!   property names ([`message_const`]) and well-known topic names
 //!   ([`topic::names`]);
 //! * the properties string codec ([`properties`]);
+//! * Java `.properties` configuration files and `key=value` overrides
+//!   ([`config_file`]);
 //! * the stored-message record codec ([`record`]) shared by the CommitLog,
 //!   pull / query responses and clients;
 //! * the SEND_BATCH_MESSAGE body codec ([`batch`]);
@@ -50,6 +52,7 @@
 #![deny(unsafe_code)]
 
 pub mod batch;
+pub mod config_file;
 pub mod hash;
 pub mod message;
 pub mod message_const;
