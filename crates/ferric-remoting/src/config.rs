@@ -7,6 +7,10 @@ use ferric_protocol::DEFAULT_MAX_FRAME_LENGTH;
 /// Frames queued per connection before senders wait for the writer.
 pub const DEFAULT_OUTBOUND_QUEUE: usize = 4096;
 
+/// Requests processed at once per connection before further ones are answered with
+/// SYSTEM_BUSY `[OVERLOAD]` (Java's default send-queue capacity).
+pub const DEFAULT_MAX_IN_FLIGHT_REQUESTS: usize = 10_000;
+
 /// Settings of a [`crate::RemotingServer`].
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -19,6 +23,9 @@ pub struct ServerConfig {
     pub shutdown_grace: Duration,
     /// Frames queued per connection before senders wait for the writer.
     pub outbound_queue: usize,
+    /// Requests processed at once per connection; beyond it requests are answered with
+    /// SYSTEM_BUSY `[OVERLOAD]` (oneway ones are dropped).
+    pub max_in_flight_requests: usize,
 }
 
 impl Default for ServerConfig {
@@ -28,6 +35,7 @@ impl Default for ServerConfig {
             server_channel_max_idle: Some(Duration::from_secs(120)),
             shutdown_grace: Duration::from_secs(5),
             outbound_queue: DEFAULT_OUTBOUND_QUEUE,
+            max_in_flight_requests: DEFAULT_MAX_IN_FLIGHT_REQUESTS,
         }
     }
 }
@@ -46,6 +54,9 @@ pub struct ClientConfig {
     pub shutdown_grace: Duration,
     /// Frames queued per connection before senders wait for the writer.
     pub outbound_queue: usize,
+    /// Requests processed at once per connection; beyond it requests are answered with
+    /// SYSTEM_BUSY `[OVERLOAD]` (oneway ones are dropped).
+    pub max_in_flight_requests: usize,
 }
 
 impl Default for ClientConfig {
@@ -56,6 +67,7 @@ impl Default for ClientConfig {
             client_channel_max_idle: Some(Duration::from_secs(120)),
             shutdown_grace: Duration::from_secs(5),
             outbound_queue: DEFAULT_OUTBOUND_QUEUE,
+            max_in_flight_requests: DEFAULT_MAX_IN_FLIGHT_REQUESTS,
         }
     }
 }

@@ -25,8 +25,8 @@ use crate::channel::Channel;
 use crate::codec::RemotingCodec;
 use crate::events::ChannelEventListener;
 use crate::processor::{
-    ProcessorRegistry, REJECT_REQUEST_REMARK, REQUEST_CODE_NOT_SUPPORTED, SYSTEM_BUSY,
-    SYSTEM_ERROR, not_supported_remark,
+    OVERLOAD_REMARK, ProcessorRegistry, REJECT_REQUEST_REMARK, REQUEST_CODE_NOT_SUPPORTED,
+    SYSTEM_BUSY, SYSTEM_ERROR, not_supported_remark,
 };
 
 /// Per-connection limits shared by client and server.
@@ -35,6 +35,7 @@ pub(crate) struct ConnectionSettings {
     pub max_frame_length: usize,
     pub max_idle: Option<Duration>,
     pub outbound_queue: usize,
+    pub max_in_flight_requests: usize,
     /// How long a closing connection waits for in-flight requests and for its writer.
     pub drain_timeout: Duration,
 }
@@ -193,6 +194,8 @@ async fn read_frames(
         last_read = Instant::now();
         if command.is_response() {
             channel.complete(command);
+        } else if requests.len() >= env.settings.max_in_flight_requests {
+            reject_overloaded(channel, command).await;
         } else {
             requests.spawn(handle_request(
                 channel.clone(),
@@ -200,6 +203,19 @@ async fn read_frames(
                 command,
             ));
         }
+    }
+}
+
+/// Answers a request that exceeds the connection's in-flight limit with SYSTEM_BUSY
+/// `[OVERLOAD]`; a oneway one is dropped. Waiting for the writer here is backpressure.
+async fn reject_overloaded(channel: &Channel, request: RemotingCommand) {
+    tracing::warn!(peer = %channel.peer(), code = request.code, opaque = request.opaque, "too many requests in flight, rejecting");
+    if request.is_oneway() {
+        return;
+    }
+    let response = request.response_to(SYSTEM_BUSY, Some(OVERLOAD_REMARK.to_owned()));
+    if let Err(error) = channel.send_response(response).await {
+        tracing::debug!(peer = %channel.peer(), %error, "overload response not sent");
     }
 }
 

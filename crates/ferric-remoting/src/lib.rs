@@ -45,6 +45,7 @@
 //! |---|---|
 //! | no processor for the code (and no default) | `3` REQUEST_CODE_NOT_SUPPORTED, remark `" request type <code> not supported"` |
 //! | [`RequestProcessor::reject_request`] is true | `2` SYSTEM_BUSY, remark [`REJECT_REQUEST_REMARK`] |
+//! | more than `max_in_flight_requests` requests running on the connection | `2` SYSTEM_BUSY, remark [`OVERLOAD_REMARK`] |
 //! | processor returns an error (or panics) | `1` SYSTEM_ERROR, remark = the error's description |
 //! | processor returns `Ok(None)` | nothing now; it may answer later via [`Channel::send_response`] |
 //! | oneway request | never answered, not even on error |
@@ -73,12 +74,14 @@ mod server;
 pub use channel::Channel;
 pub use client::RemotingClient;
 pub use codec::RemotingCodec;
-pub use config::{ClientConfig, DEFAULT_OUTBOUND_QUEUE, ServerConfig};
+pub use config::{
+    ClientConfig, DEFAULT_MAX_IN_FLIGHT_REQUESTS, DEFAULT_OUTBOUND_QUEUE, ServerConfig,
+};
 pub use error::RemotingError;
 pub use events::ChannelEventListener;
 pub use processor::{
-    FnProcessor, ProcessResult, ProcessorError, ProcessorRegistry, REJECT_REQUEST_REMARK,
-    REQUEST_CODE_NOT_SUPPORTED, RequestProcessor, SYSTEM_BUSY, SYSTEM_ERROR, not_supported_remark,
-    processor_fn,
+    FnProcessor, OVERLOAD_REMARK, ProcessResult, ProcessorError, ProcessorRegistry,
+    REJECT_REQUEST_REMARK, REQUEST_CODE_NOT_SUPPORTED, RequestProcessor, SYSTEM_BUSY, SYSTEM_ERROR,
+    not_supported_remark, processor_fn,
 };
 pub use server::RemotingServer;

@@ -24,6 +24,9 @@ pub const REQUEST_CODE_NOT_SUPPORTED: i32 = 3;
 pub const REJECT_REQUEST_REMARK: &str =
     "[REJECTREQUEST]system busy, start flow control for a while";
 
+/// The remark Java RocketMQ sends with SYSTEM_BUSY when a request cannot be queued.
+pub const OVERLOAD_REMARK: &str = "[OVERLOAD]system busy, start flow control for a while";
+
 /// The remark of a REQUEST_CODE_NOT_SUPPORTED response, exactly as Java RocketMQ words it
 /// (note the leading space).
 pub fn not_supported_remark(code: i32) -> String {

@@ -122,6 +122,7 @@ impl RemotingServer {
                 max_frame_length: config.max_frame_length,
                 max_idle: config.server_channel_max_idle,
                 outbound_queue: config.outbound_queue,
+                max_in_flight_requests: config.max_in_flight_requests,
                 drain_timeout: config.shutdown_grace,
             },
             registry: Arc::clone(&self.inner.registry),

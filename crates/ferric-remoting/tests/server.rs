@@ -446,3 +446,34 @@ async fn processor_can_answer_later_through_the_channel() -> anyhow::Result<()> 
     assert_eq!(response.remark.as_deref(), Some("answered later"));
     running.stop().await
 }
+
+#[tokio::test]
+async fn requests_beyond_the_in_flight_limit_get_overload() -> anyhow::Result<()> {
+    let config = ServerConfig {
+        max_in_flight_requests: 1,
+        ..server_config()
+    };
+    let (server, _) = server_with_processors(config);
+    let running = RunningServer::start(server).await?;
+    let mut stream = TcpStream::connect(running.addr).await?;
+    let mut reader = RawReader::new();
+    write_command(&mut stream, &RemotingCommand::request(SLOW).with_opaque(1)).await?;
+    write_command(&mut stream, &RemotingCommand::request(ECHO).with_opaque(2)).await?;
+
+    let first = tokio::time::timeout(PATIENCE, reader.next(&mut stream)).await??;
+    let first = first.ok_or_else(|| anyhow::anyhow!("connection closed"))?;
+    assert_eq!(
+        first.opaque, 2,
+        "the rejection comes before the slow answer"
+    );
+    assert_eq!(first.code, 2);
+    assert_eq!(
+        first.remark.as_deref(),
+        Some("[OVERLOAD]system busy, start flow control for a while")
+    );
+    let second = tokio::time::timeout(PATIENCE, reader.next(&mut stream)).await??;
+    let second = second.ok_or_else(|| anyhow::anyhow!("connection closed"))?;
+    assert_eq!(second.opaque, 1);
+    assert_eq!(second.remark.as_deref(), Some("slow done"));
+    running.stop().await
+}
