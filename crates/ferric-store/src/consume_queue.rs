@@ -140,7 +140,7 @@ impl ConsumeQueue {
         queue_id: i32,
         file_size: usize,
     ) -> StoreResult<Self> {
-        if file_size == 0 || file_size % CQ_UNIT_SIZE != 0 {
+        if file_size == 0 || !file_size.is_multiple_of(CQ_UNIT_SIZE) {
             return Err(StoreError::Config {
                 key: "mappedFileSizeConsumeQueue",
                 reason: format!("{file_size} is not a positive multiple of {CQ_UNIT_SIZE}"),

@@ -27,7 +27,7 @@ impl ConsumeQueueTable {
     /// [`Self::recover_all`] afterwards to find where each queue's data ends.
     pub fn open(root: impl Into<PathBuf>, file_size: usize) -> StoreResult<Self> {
         let root = root.into();
-        if file_size == 0 || file_size % CQ_UNIT_SIZE != 0 {
+        if file_size == 0 || !file_size.is_multiple_of(CQ_UNIT_SIZE) {
             return Err(StoreError::Config {
                 key: "mappedFileSizeConsumeQueue",
                 reason: format!("{file_size} is not a positive multiple of {CQ_UNIT_SIZE}"),
