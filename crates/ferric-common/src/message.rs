@@ -170,6 +170,22 @@ impl MessageExt {
         }
     }
 
+    /// Client-side decoding step: inflate a compressed body (at most
+    /// `max_len` bytes) and clear SYSFLAG bit 0, as the Java client does. A
+    /// body that is not compressed is left alone.
+    pub fn decompress_body_in_place(
+        &mut self,
+        max_len: usize,
+    ) -> Result<(), crate::record::CompressionError> {
+        if !crate::sysflag::is_compressed(self.sys_flag) {
+            return Ok(());
+        }
+        let inflated = crate::record::decompress_body(self.sys_flag, &self.body, max_len)?;
+        self.body = Bytes::from(inflated.into_owned());
+        self.sys_flag &= !crate::sysflag::COMPRESSED_FLAG;
+        Ok(())
+    }
+
     /// The topic, flag, body and properties as a [`Message`].
     pub fn to_message(&self) -> Message {
         Message {
@@ -218,6 +234,23 @@ mod tests {
         assert_eq!(m.uniq_key(), None);
         m.properties.insert(PROPERTY_WAIT_STORE_MSG_OK, "false");
         assert!(!m.wait_store_msg_ok());
+    }
+
+    #[test]
+    fn decompress_in_place_clears_bit_zero() {
+        let body = vec![b'z'; 5000];
+        let packed = crate::record::compress_zlib(&body, 5).unwrap();
+        let mut msg = MessageExt {
+            sys_flag: 0x301,
+            body: Bytes::from(packed),
+            ..MessageExt::default()
+        };
+        msg.decompress_body_in_place(10_000).unwrap();
+        assert_eq!(msg.sys_flag, 0x300);
+        assert_eq!(&msg.body[..], &body[..]);
+        let before = msg.clone();
+        msg.decompress_body_in_place(10).unwrap();
+        assert_eq!(msg, before);
     }
 
     #[test]

@@ -65,6 +65,22 @@ fn inflate_zlib(body: &[u8], max_len: usize) -> Result<Vec<u8>, CompressionError
     Ok(out)
 }
 
+/// SYSFLAG bits a producer sets for a zlib-compressed body (`0x301`).
+pub const ZLIB_COMPRESSED_SYS_FLAG: i32 =
+    crate::sysflag::COMPRESSED_FLAG | crate::sysflag::COMPRESSION_ZLIB_TYPE;
+
+/// Producer-side compression: bodies of at least
+/// [`COMPRESS_MSG_BODY_OVER_HOWMUCH`] bytes are zlib-compressed at level 5 and
+/// returned with the SYSFLAG bits to OR in ([`ZLIB_COMPRESSED_SYS_FLAG`]);
+/// smaller bodies give `None`. Batches are never compressed.
+pub fn compress_body_for_send(body: &[u8]) -> Result<Option<(Vec<u8>, i32)>, CompressionError> {
+    if body.len() < COMPRESS_MSG_BODY_OVER_HOWMUCH {
+        return Ok(None);
+    }
+    let packed = compress_zlib(body, DEFAULT_COMPRESS_LEVEL)?;
+    Ok(Some((packed, ZLIB_COMPRESSED_SYS_FLAG)))
+}
+
 /// zlib-compress `body` at `level` (0..=9; the producer default is 5).
 pub fn compress_zlib(body: &[u8], level: u32) -> Result<Vec<u8>, CompressionError> {
     let mut encoder = ZlibEncoder::new(Vec::new(), Compression::new(level.min(9)));
@@ -97,6 +113,14 @@ mod tests {
             decompress_body(0, &packed, 1).unwrap().as_ref(),
             &packed[..]
         );
+    }
+
+    #[test]
+    fn producer_threshold() {
+        assert!(compress_body_for_send(&[b'a'; 4095]).unwrap().is_none());
+        let (packed, flag) = compress_body_for_send(&[b'a'; 4096]).unwrap().unwrap();
+        assert_eq!(flag, 0x301);
+        assert_eq!(decompress_body(flag, &packed, 4096).unwrap().len(), 4096);
     }
 
     #[test]

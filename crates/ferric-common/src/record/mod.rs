@@ -50,8 +50,8 @@ mod view;
 mod tests;
 
 pub use compress::{
-    COMPRESS_MSG_BODY_OVER_HOWMUCH, CompressionError, DEFAULT_COMPRESS_LEVEL, compress_zlib,
-    decompress_body,
+    COMPRESS_MSG_BODY_OVER_HOWMUCH, CompressionError, DEFAULT_COMPRESS_LEVEL,
+    ZLIB_COMPRESSED_SYS_FLAG, compress_body_for_send, compress_zlib, decompress_body,
 };
 pub use encode::{
     RecordEncodeOptions, encode_record, encode_record_with_limit, encode_record_with_options,
