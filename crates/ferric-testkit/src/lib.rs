@@ -1,1 +1,34 @@
-//! Test harness: reserve ports, temp stores, spawn the real binaries, wait until ready (being built).
+//! Test harness for Ferric: start the real binaries on reserved loopback ports with temp
+//! directories, wait until they are ready, stop them cleanly or kill them, start them again.
+//!
+//! What it does:
+//! * [`ports`]: free loopback ports; a broker gets a block where `listenPort - 2` (fast
+//!   channel) and `listenPort + 1` (HA) are free too.
+//! * [`binaries`]: finds `mqnamesrv`, `mqbroker`, `mqshutdown` and `ferric` next to the test
+//!   executable (`target/<profile>/`).
+//! * [`process`]: [`Node`] spawns one binary with captured stdout/stderr, waits for its boot
+//!   line and for its port to answer a remoting request, stops it with SIGTERM (returning the
+//!   exit status) or SIGKILL, and restarts it. Errors quote the captured log tail.
+//! * [`cluster`]: [`FerricCluster`], a NameServer plus one Broker with a temp store and a temp
+//!   HOME (so `$HOME/logs/rocketmqlogs` stays inside the temp dir); dropping it kills both.
+//! * [`admin`]: [`AdminClient`] over `ferric_remoting::RemotingClient`: create a topic and
+//!   wait for its route, send (SEND_MESSAGE_V2), pull (PULL_MESSAGE, records decoded with
+//!   `ferric_common::record`), query and commit consumer offsets.
+//! * [`probe`]: a blocking one-shot remoting call over `std::net` for readiness checks.
+//!
+//! What it does not do: it never depends on the broker, NameServer or store crates (it drives
+//! their binaries), uses only 127.0.0.1, and makes no timing assertions.
+#![deny(unsafe_code)]
+
+pub mod admin;
+pub mod binaries;
+pub mod cluster;
+pub mod ports;
+pub mod probe;
+pub mod process;
+
+pub use admin::{AdminClient, OutgoingMessage, PullOutcome, PulledMessage, SendReceipt};
+pub use binaries::binary_path;
+pub use cluster::{ClusterOptions, FerricCluster, TestDir};
+pub use ports::{reserve_broker_port, reserve_port};
+pub use process::{Node, NodeSpec};
