@@ -160,12 +160,12 @@ namesrv_keys! {
 #[derive(Debug, thiserror::Error)]
 pub enum NamesrvConfigError {
     /// The `-c` file could not be read.
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// A malformed file line, override or value.
     #[error(transparent)]
@@ -192,9 +192,9 @@ impl NamesrvConfig {
         let mut config = NamesrvConfig::default();
         let mut pairs = Vec::new();
         if let Some(path) = config_file {
-            let text = std::fs::read_to_string(path).map_err(|source| NamesrvConfigError::Read {
+            let text = std::fs::read_to_string(path).map_err(|error| NamesrvConfigError::Read {
                 path: path.to_path_buf(),
-                source,
+                error,
             })?;
             pairs = parse_properties(&text)?;
             config.config_store_path = path.display().to_string();
@@ -269,6 +269,9 @@ mod tests {
     fn malformed_value_names_key_and_value() {
         let err = NamesrvConfig::load(None, &["listenPort=abc".to_string()]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("listenPort") && text.contains("abc"), "{text}");
+        assert!(
+            text.contains("listenPort") && text.contains("abc"),
+            "{text}"
+        );
     }
 }

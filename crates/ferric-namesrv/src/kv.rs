@@ -110,11 +110,12 @@ impl KvConfigManager {
         let file = KvConfigFile {
             config_table: self.table.clone(),
         };
-        let content =
-            fastjson::to_vec(&file, JsonStyle::Fastjson).map_err(|source| KvConfigError::Malformed {
+        let content = fastjson::to_vec(&file, JsonStyle::Fastjson).map_err(|source| {
+            KvConfigError::Malformed {
                 path: self.path.clone(),
                 source,
-            })?;
+            }
+        })?;
         let io = |source| KvConfigError::Io {
             path: self.path.clone(),
             source,
@@ -154,7 +155,8 @@ mod tests {
         assert_eq!(kv.get("ns", "k"), None);
         kv.put("ns", "k", "v").unwrap();
         kv.put("ns", "k2", "v2").unwrap();
-        kv.put(NAMESPACE_ORDER_TOPIC_CONFIG, "T", "broker-a:4").unwrap();
+        kv.put(NAMESPACE_ORDER_TOPIC_CONFIG, "T", "broker-a:4")
+            .unwrap();
         kv.delete("ns", "k2").unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("{\"configTable\":{"), "{text}");
@@ -163,7 +165,10 @@ mod tests {
         assert_eq!(reloaded.get("ns", "k"), Some("v"));
         assert_eq!(reloaded.get("ns", "k2"), None);
         assert_eq!(
-            reloaded.kv_list(NAMESPACE_ORDER_TOPIC_CONFIG).unwrap().table["T"],
+            reloaded
+                .kv_list(NAMESPACE_ORDER_TOPIC_CONFIG)
+                .unwrap()
+                .table["T"],
             "broker-a:4"
         );
         assert!(reloaded.kv_list("missing").is_none());

@@ -317,7 +317,11 @@ impl NamesrvProcessor {
 
     fn get_route_info(&self, request: &RemotingCommand) -> Result<RemotingCommand, NamesrvError> {
         let header: GetRouteInfoRequestHeader = read_header(request)?;
-        let route = self.state.route.read().pickup_topic_route_data(&header.topic);
+        let route = self
+            .state
+            .route
+            .read()
+            .pickup_topic_route_data(&header.topic);
         let Some(mut route) = route else {
             return Ok(request.response_to(
                 ResponseCode::TOPIC_NOT_EXIST.0,

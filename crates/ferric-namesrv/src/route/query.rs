@@ -105,7 +105,9 @@ impl RouteInfoManager {
 
     /// Non-unit topics with the unit-subscription flag.
     pub fn has_unit_sub_ununit_topic_list(&self) -> TopicList {
-        self.topics_where(|queue| queue.topic_sys_flag & 0x1 == 0 && queue.topic_sys_flag & 0x2 != 0)
+        self.topics_where(|queue| {
+            queue.topic_sys_flag & 0x1 == 0 && queue.topic_sys_flag & 0x2 != 0
+        })
     }
 
     fn topics_where(&self, predicate: impl Fn(&QueueData) -> bool) -> TopicList {
