@@ -66,18 +66,17 @@ fn check(store: &MessageStore, model: &[Entry]) {
             .or_default()
             .push(entry);
     }
-    for topic in 0..TOPICS.len() {
+    for (topic, name) in TOPICS.iter().enumerate() {
         for queue in 0..2 {
             let expected = per_queue.get(&(topic, queue)).cloned().unwrap_or_default();
             assert_eq!(
-                store.get_max_offset_in_queue(TOPICS[topic], queue),
+                store.get_max_offset_in_queue(name, queue),
                 expected.len() as i64,
-                "queue {}/{queue}",
-                TOPICS[topic]
+                "queue {name}/{queue}"
             );
             let mut offset = 0i64;
             while (offset as usize) < expected.len() {
-                let got = store.get_message(TOPICS[topic], queue, offset, 32, 1 << 20, None);
+                let got = store.get_message(name, queue, offset, 32, 1 << 20, None);
                 assert!(!got.messages.is_empty(), "nothing at {offset}");
                 for (raw, queue_offset) in got.messages.iter().zip(&got.queue_offsets) {
                     assert_eq!(body_of(raw), expected[*queue_offset as usize].body);
