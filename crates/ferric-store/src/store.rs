@@ -11,6 +11,7 @@ use ferric_common::message::MessageExt;
 use ferric_common::record::RecordError;
 
 use crate::checkpoint::{AbortFile, Checkpoint, StoreLock};
+use crate::cleanup::{CleanupConfig, CleanupReport, CleanupService, DeleteWhen};
 use crate::commit_log::{AppendError, CommitLog};
 use crate::config::MessageStoreConfig;
 use crate::consume_queue::ConsumeQueueTable;
@@ -50,6 +51,7 @@ pub struct MessageStore {
     pub(crate) commit_log: Arc<CommitLog>,
     pub(crate) consume_queues: Arc<ConsumeQueueTable>,
     pub(crate) index: Option<Arc<IndexService>>,
+    cleanup: CleanupService,
     flusher: Flusher,
     abort: AbortFile,
     lock: Option<StoreLock>,
@@ -169,6 +171,21 @@ impl MessageStore {
             "message store opened"
         );
 
+        let cleanup = CleanupService::with_system(
+            CleanupConfig {
+                file_reserved_time_hours: config.file_reserved_time_hours,
+                delete_when: DeleteWhen::parse(&config.delete_when)?,
+                disk_max_used_space_ratio: config.disk_max_used_space_ratio,
+                disk_space_warning_level_ratio: f64::from(config.disk_space_warning_level_ratio)
+                    / 100.0,
+                disk_space_clean_forcibly_ratio: f64::from(config.disk_space_clean_forcibly_ratio)
+                    / 100.0,
+                ..CleanupConfig::default()
+            },
+            vec![config.commit_log_dir(), config.consume_queue_dir()],
+        );
+        cleanup.check_disk();
+
         abort.create()?;
         let target: Arc<dyn FlushTarget> = files;
         let flusher = Flusher::start(target, config.flush_config())?;
@@ -177,6 +194,7 @@ impl MessageStore {
             commit_log,
             consume_queues,
             index,
+            cleanup,
             flusher,
             abort,
             lock: Some(lock),
@@ -253,6 +271,10 @@ impl MessageStore {
             tracing::warn!(%reason, "put refused: store poisoned");
             return PutMessageResult::failed(PutMessageStatus::ServiceNotAvailable);
         }
+        if self.cleanup.is_disk_full() {
+            tracing::warn!("put refused: disk full");
+            return PutMessageResult::failed(PutMessageStatus::ServiceNotAvailable);
+        }
         if messages.is_empty() {
             return PutMessageResult::failed(PutMessageStatus::MessageIllegal);
         }
@@ -319,6 +341,23 @@ impl MessageStore {
             status,
             append: Some(append),
         }
+    }
+
+    /// One cleanup run (the broker calls this periodically, e.g. every 10 s): measures the disk
+    /// (updating the disk-full flag that makes puts return `ServiceNotAvailable`), deletes
+    /// expired CommitLog files per `deleteWhen` / `fileReservedTime` / disk watermarks, then
+    /// the ConsumeQueue and index files that only point below the new CommitLog minimum.
+    pub fn run_cleanup(&self) -> StoreResult<CleanupReport> {
+        self.cleanup.run_cleanup(
+            self.commit_log.files(),
+            &self.consume_queues,
+            self.index.as_deref(),
+        )
+    }
+
+    /// True while the disk is above `diskSpaceWarningLevelRatio` (puts are refused).
+    pub fn is_disk_full(&self) -> bool {
+        self.cleanup.is_disk_full()
     }
 
     /// Flushes everything, writes the checkpoint and deletes the `abort` file (only when no
