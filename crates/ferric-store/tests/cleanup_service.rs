@@ -112,7 +112,7 @@ fn store(ages_hours: [i64; 5]) -> Store {
 
 fn run(s: &Store) -> ferric_store::cleanup::CleanupReport {
     s.service
-        .run_cleanup(&s.commit_log, &s.queues, &s.index)
+        .run_cleanup(&s.commit_log, &s.queues, Some(&s.index))
         .unwrap()
 }
 

@@ -146,20 +146,24 @@ impl CleanupService {
     }
 
     /// Deletes ConsumeQueue and index files that only point below `commit_log_min_offset` and
-    /// moves queue minimum offsets forward. Skipped when nothing changed since the last call.
-    /// Returns (consume queue files, index files) deleted.
+    /// moves queue minimum offsets forward (`index` is `None` when indexing is off). Skipped
+    /// when nothing changed since the last call. Returns (consume queue files, index files)
+    /// deleted.
     pub fn clean_derived(
         &self,
         commit_log_min_offset: i64,
         consume_queues: &ConsumeQueueTable,
-        index: &IndexService,
+        index: Option<&IndexService>,
     ) -> StoreResult<(usize, usize)> {
         let previous = self.derived_cleaned_for.load(Ordering::Acquire);
         if commit_log_min_offset <= previous {
             return Ok((0, 0));
         }
         let cq_deleted = consume_queues.delete_expired_all(commit_log_min_offset)?;
-        let index_deleted = index.delete_expired(commit_log_min_offset)?;
+        let index_deleted = match index {
+            Some(index) => index.delete_expired(commit_log_min_offset)?,
+            None => 0,
+        };
         self.derived_cleaned_for
             .store(commit_log_min_offset, Ordering::Release);
         if cq_deleted > 0 || index_deleted > 0 {
@@ -173,12 +177,13 @@ impl CleanupService {
         Ok((cq_deleted, index_deleted))
     }
 
-    /// One full run: check the disk, delete CommitLog segments, then derived files.
+    /// One full run: check the disk, delete CommitLog segments, then derived files. The store
+    /// calls it periodically (RocketMQ: every 10 s) with the CommitLog's file queue.
     pub fn run_cleanup(
         &self,
         commit_log: &MappedFileQueue,
         consume_queues: &ConsumeQueueTable,
-        index: &IndexService,
+        index: Option<&IndexService>,
     ) -> StoreResult<CleanupReport> {
         let disk = self.check_disk();
         let (deleted, forced) = self.clean_commit_log(commit_log, &disk)?;
