@@ -193,3 +193,58 @@ fn offset_by_time_finds_first_not_older() {
     let partial = |phy: i64, size: i32| if phy < 500 { None } else { time_of(phy, size) };
     assert_eq!(cq.offset_by_time(0, partial), 5);
 }
+
+#[test]
+fn table_creates_loads_and_removes_queues() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("consumequeue");
+    {
+        let table = ConsumeQueueTable::open(&root, SMALL).unwrap();
+        assert!(table.queues().is_empty());
+        let q = table.get_or_create("A", 1).unwrap();
+        q.put_unit(0, 0, 10, 0).unwrap();
+        table
+            .get_or_create("A", 0)
+            .unwrap()
+            .put_unit(0, 10, 10, 0)
+            .unwrap();
+        table
+            .get_or_create("%RETRY%g", 0)
+            .unwrap()
+            .put_unit(0, 20, 10, 0)
+            .unwrap();
+        assert!(std::sync::Arc::ptr_eq(
+            &q,
+            &table.get_or_create("A", 1).unwrap()
+        ));
+        assert!(table.get_or_create("../escape", 0).is_err());
+        assert!(table.get_or_create("", 0).is_err());
+        table.flush_all().unwrap();
+    }
+    std::fs::create_dir_all(root.join("A").join("not-a-queue")).unwrap();
+    let table = ConsumeQueueTable::open(&root, SMALL).unwrap();
+    table.recover_all().unwrap();
+    assert_eq!(table.topics(), vec!["%RETRY%g".to_owned(), "A".to_owned()]);
+    let ids: Vec<i32> = table.queues_of("A").iter().map(|q| q.queue_id()).collect();
+    assert_eq!(ids, vec![0, 1]);
+    assert_eq!(table.max_phy_offset(), 30);
+    assert_eq!(table.get("A", 1).unwrap().max_offset(), 1);
+    assert!(table.remove_topic("A").unwrap());
+    assert!(!table.remove_topic("A").unwrap());
+    assert!(table.get("A", 0).is_none());
+    assert!(!root.join("A").exists());
+}
+
+#[test]
+fn correct_min_offset_skips_blanks_and_never_moves_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cq = open(tmp.path());
+    cq.put_unit(2, 100, 10, 0).unwrap();
+    cq.put_unit(3, 200, 10, 0).unwrap();
+    cq.put_unit(4, 300, 10, 0).unwrap();
+    assert_eq!(cq.correct_min_offset(0), 2);
+    assert_eq!(cq.correct_min_offset(150), 3);
+    assert_eq!(cq.correct_min_offset(0), 3);
+    assert_eq!(cq.correct_min_offset(10_000), 5);
+    assert_eq!(cq.units(0, 10).count(), 0);
+}
