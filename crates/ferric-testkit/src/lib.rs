@@ -14,6 +14,9 @@
 //! * [`admin`]: [`AdminClient`] over `ferric_remoting::RemotingClient`: create a topic and
 //!   wait for its route, send (SEND_MESSAGE_V2), pull (PULL_MESSAGE, records decoded with
 //!   `ferric_common::record`), query and commit consumer offsets.
+//! * [`command`]: short-lived child commands with a bounded wait, killed on timeout or drop.
+//! * [`interop`]: the messages interop clients send, their JSON-lines files, and the
+//!   exactly-once-received check.
 //! * [`probe`]: a blocking one-shot remoting call over `std::net` for readiness checks.
 //!
 //! What it does not do: it never depends on the broker, NameServer or store crates (it drives
@@ -23,6 +26,8 @@
 pub mod admin;
 pub mod binaries;
 pub mod cluster;
+pub mod command;
+pub mod interop;
 pub mod ports;
 pub mod probe;
 pub mod process;
@@ -32,3 +37,11 @@ pub use binaries::binary_path;
 pub use cluster::{ClusterOptions, FerricCluster, TestDir};
 pub use ports::{reserve_broker_port, reserve_port};
 pub use process::{Node, NodeSpec};
+
+/// A multi-threaded tokio runtime for tests that drive the async [`AdminClient`].
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
