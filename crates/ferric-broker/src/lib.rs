@@ -1,1 +1,49 @@
-//! Ferric Broker: send, pull, groups, offsets over ferric-store (mqbroker) (being built).
+//! Ferric Broker: the RocketMQ-compatible broker (`mqbroker`) over `ferric-store`.
+//!
+//! What it does:
+//! * configuration with RocketMQ's camelCase keys and defaults ([`config`]);
+//! * topics (system topics, auto-creation from `TBW102`), subscription groups and committed
+//!   consumer offsets, persisted as `config/topics.json`, `config/subscriptionGroup.json` and
+//!   `config/consumerOffset.json` in RocketMQ's pretty fastjson form with `.bak` copies
+//!   ([`topic_manager`], [`group_manager`], [`offset_manager`]);
+//! * request processing ([`processor`]): send (10/310/320), pull (11/361) with long polling
+//!   ([`long_polling`]), heartbeats and client bookkeeping ([`client_manager`]), queue locks
+//!   ([`rebalance_lock`]), offsets and message queries, and the admin codes;
+//! * registration with the NameServers ([`namesrv_api`]);
+//! * the lifecycle ([`controller`]): [`BrokerController::start`] takes bound listeners and
+//!   returns a [`BrokerHandle`] whose `shutdown` stops accepting, drains connections,
+//!   unregisters, persists the config files and shuts the store down;
+//! * command-line handling shared by `mqbroker` and `ferric` ([`cli`]).
+//!
+//! What it does not do (yet): delay levels, retry/DLQ (CONSUMER_SEND_MSG_BACK), transactions,
+//! request/reply push, HA replication, SQL92 filtering (refused with SYSTEM_ERROR) and ACL.
+//! Messages with `DELAY` or transaction flags are stored as sent, to their own topic.
+//!
+//! Wire facts this crate relies on: every send response carries `MSG_REGION` and `TRACE_ON`
+//! in its extFields; pull responses always carry `suggestWhichBrokerId`, `nextBeginOffset`,
+//! `minOffset` and `maxOffset`; a pull body is the raw stored records concatenated
+//! (layout in `ferric_common::record`).
+//!
+//! The store is synchronous: every call that may touch the disk runs on the blocking pool
+//! ([`context::BrokerContext::with_store`]).
+#![deny(unsafe_code)]
+
+pub mod cli;
+pub mod client_manager;
+pub mod config;
+pub mod context;
+pub mod controller;
+pub mod error;
+pub mod group_manager;
+pub mod long_polling;
+pub mod namesrv_api;
+pub mod offset_manager;
+pub mod persist;
+pub mod processor;
+pub mod rebalance_lock;
+pub mod stats;
+pub mod topic_manager;
+
+pub use config::BrokerConfig;
+pub use controller::{BrokerController, BrokerHandle};
+pub use error::BrokerError;

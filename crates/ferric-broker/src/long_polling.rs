@@ -1,0 +1,110 @@
+//! Held pull requests (long polling): a PULL_MESSAGE that found nothing and carries
+//! FLAG_SUSPEND waits here, keyed by `(topic, queueId)`, until a message arrives for that queue
+//! or its hold time ends; then the pull is run again and answered through its channel.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ferric_protocol::RemotingCommand;
+use ferric_remoting::Channel;
+use parking_lot::Mutex;
+
+/// One suspended pull.
+#[derive(Debug, Clone)]
+pub struct HeldPull {
+    /// Where to answer.
+    pub channel: Channel,
+    /// The original request (re-run with suspension disallowed).
+    pub request: RemotingCommand,
+    /// The queue offset the consumer asked for.
+    pub queue_offset: i64,
+    /// When to answer anyway.
+    pub deadline: Instant,
+    /// Tag codes the subscription accepts (`None` = every message).
+    pub tag_codes: Option<Vec<i32>>,
+}
+
+impl HeldPull {
+    fn accepts(&self, max_offset: i64, tags_code: Option<i64>) -> bool {
+        if max_offset <= self.queue_offset {
+            return false;
+        }
+        match (&self.tag_codes, tags_code) {
+            (Some(codes), Some(code)) => codes.iter().any(|c| i64::from(*c) == code),
+            _ => true,
+        }
+    }
+}
+
+/// The table of held pulls.
+#[derive(Debug, Default)]
+pub struct PullRequestHoldService {
+    table: Mutex<HashMap<(String, i32), Vec<HeldPull>>>,
+}
+
+impl PullRequestHoldService {
+    /// Holds a pull for `(topic, queue_id)`.
+    pub fn hold(&self, topic: &str, queue_id: i32, pull: HeldPull) {
+        self.table
+            .lock()
+            .entry((topic.to_owned(), queue_id))
+            .or_default()
+            .push(pull);
+    }
+
+    /// Takes the pulls a newly stored message (queue max offset now `max_offset`, tag code
+    /// `tags_code`) satisfies.
+    pub fn take_arrived(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        max_offset: i64,
+        tags_code: Option<i64>,
+    ) -> Vec<HeldPull> {
+        let mut table = self.table.lock();
+        let key = (topic.to_owned(), queue_id);
+        let Some(held) = table.get_mut(&key) else {
+            return Vec::new();
+        };
+        let (ready, waiting): (Vec<_>, Vec<_>) = held
+            .drain(..)
+            .partition(|pull| pull.accepts(max_offset, tags_code));
+        *held = waiting;
+        if held.is_empty() {
+            table.remove(&key);
+        }
+        ready
+    }
+
+    /// Takes the pulls whose hold time is over or whose queue grew past their offset
+    /// (`max_offset` gives a queue's current max offset).
+    pub fn take_due(&self, now: Instant, max_offset: impl Fn(&str, i32) -> i64) -> Vec<HeldPull> {
+        let mut table = self.table.lock();
+        let mut due = Vec::new();
+        for ((topic, queue_id), held) in table.iter_mut() {
+            let max = max_offset(topic, *queue_id);
+            let (ready, waiting): (Vec<_>, Vec<_>) = held
+                .drain(..)
+                .partition(|pull| pull.deadline <= now || max > pull.queue_offset);
+            *held = waiting;
+            due.extend(ready);
+        }
+        table.retain(|_, held| !held.is_empty());
+        due
+    }
+
+    /// Number of held pulls.
+    pub fn len(&self) -> usize {
+        self.table.lock().values().map(Vec::len).sum()
+    }
+
+    /// True when nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every held pull (shutdown: their connections are closing).
+    pub fn clear(&self) {
+        self.table.lock().clear();
+    }
+}
