@@ -33,8 +33,12 @@ fn ext_keys(command: &RemotingCommand) -> BTreeSet<String> {
 
 fn normalized_route(body: &[u8]) -> TopicRouteData {
     let mut route: TopicRouteData = fastjson::from_slice(body).unwrap();
-    route.queue_datas.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
-    route.broker_datas.sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
+    route
+        .queue_datas
+        .sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
+    route
+        .broker_datas
+        .sort_by(|a, b| a.broker_name.cmp(&b.broker_name));
     route
 }
 
@@ -120,13 +124,20 @@ async fn java_broker_registrations_then_client_lookups_match_java_answers() {
         let ours = client.invoke(&addr, request, TIMEOUT).await.unwrap();
         if frame.command.code == RequestCode::REGISTER_BROKER.0 {
             registrations += 1;
-            assert_eq!(ours.code, 0, "registration {} accepted", frame.command.opaque);
+            assert_eq!(
+                ours.code, 0,
+                "registration {} accepted",
+                frame.command.opaque
+            );
         }
         if let Some(java) = recorded_response(&frames, frame) {
             compared += compare(frame, &ours, &java.command);
         }
     }
-    assert!(registrations >= 20, "replayed {registrations} registrations");
+    assert!(
+        registrations >= 20,
+        "replayed {registrations} registrations"
+    );
     let recorded = frames
         .iter()
         .filter(|f| f.dir == "s2c" && f.kind == "response")
@@ -149,7 +160,10 @@ async fn java_unregister_removes_the_broker() {
     let broker = client();
     let first = frames.iter().find(|f| f.command.code == 103).unwrap();
     let unregister = frames.iter().find(|f| f.command.code == 104).unwrap();
-    let reply = broker.invoke(&addr, first.command.clone(), TIMEOUT).await.unwrap();
+    let reply = broker
+        .invoke(&addr, first.command.clone(), TIMEOUT)
+        .await
+        .unwrap();
     assert_eq!(reply.code, 0);
     assert!(
         handle
@@ -172,7 +186,15 @@ async fn java_unregister_removes_the_broker() {
             .pickup_topic_route_data("TBW102")
             .is_none()
     );
-    assert!(handle.state().route.read().cluster_info().broker_addr_table.is_empty());
+    assert!(
+        handle
+            .state()
+            .route
+            .read()
+            .cluster_info()
+            .broker_addr_table
+            .is_empty()
+    );
     broker.shutdown().await;
     handle.shutdown().await;
 }
