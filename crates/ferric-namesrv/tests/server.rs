@@ -369,3 +369,61 @@ async fn query_data_version_and_unsupported_codes() {
     peer.shutdown().await;
     handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_liveness_scan_evicts_silent_brokers() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    let dir = tempfile::tempdir().unwrap();
+    let now = Arc::new(AtomicU64::new(1_000_000));
+    let clock_source = Arc::clone(&now);
+    let clock: ferric_namesrv::Clock = Arc::new(move || clock_source.load(Ordering::SeqCst));
+    let config = NamesrvConfig {
+        kv_config_path: dir.path().join("kv.json").display().to_string(),
+        scan_not_active_broker_interval: 20,
+        ..NamesrvConfig::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let handle = ferric_namesrv::NameServer::start_with_clock(config, listener, clock)
+        .await
+        .unwrap();
+    let addr = handle.local_addr().to_string();
+    let broker = client();
+    let register = register_request(MASTER, 0, &register_body(1, &[topic("T", 4)]));
+    assert_eq!(
+        broker.invoke(&addr, register, TIMEOUT).await.unwrap().code,
+        0
+    );
+
+    // Still within 120 s: several scans leave it alone.
+    now.fetch_add(120_000, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(
+        handle
+            .state()
+            .route
+            .read()
+            .pickup_topic_route_data("T")
+            .is_some()
+    );
+
+    now.fetch_add(1, Ordering::SeqCst);
+    let mut gone = false;
+    for _ in 0..100 {
+        if handle
+            .state()
+            .route
+            .read()
+            .pickup_topic_route_data("T")
+            .is_none()
+        {
+            gone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(gone, "the silent broker is evicted");
+    broker.shutdown().await;
+    handle.shutdown().await;
+}
