@@ -12,9 +12,9 @@ use ferric_common::message_const::{PROPERTY_KEYS, PROPERTY_TAGS, PROPERTY_WAIT_S
 use ferric_common::record::RecordIter;
 use ferric_protocol::body::{ClusterInfo, TopicRouteData};
 use ferric_protocol::header::{
-    CreateTopicRequestHeader, PullMessageRequestHeader, PullMessageResponseHeader,
-    QueryConsumerOffsetRequestHeader, SendMessageRequestHeaderV2, SendMessageResponseHeader,
-    UpdateConsumerOffsetRequestHeader,
+    CreateTopicRequestHeader, PULL_FLAG_SUBSCRIPTION, PullMessageRequestHeader,
+    PullMessageResponseHeader, QueryConsumerOffsetRequestHeader, SendMessageRequestHeaderV2,
+    SendMessageResponseHeader, UpdateConsumerOffsetRequestHeader,
 };
 use ferric_protocol::{RemotingCommand, RequestCode, ResponseCode, fastjson};
 use ferric_remoting::{ClientConfig, RemotingClient};
@@ -253,7 +253,8 @@ impl AdminClient {
             queue_id,
             queue_offset: offset,
             max_msg_nums: max_messages,
-            sys_flag: 0,
+            // Subscription carried in the request: no heartbeat needed first.
+            sys_flag: PULL_FLAG_SUBSCRIPTION,
             commit_offset: 0,
             suspend_timeout_millis: 0,
             subscription: Some("*".to_owned()),
@@ -284,7 +285,7 @@ impl AdminClient {
     }
 
     /// Pulls queue `queue_id` from `offset` until PULL_NOT_FOUND / no progress; bounded by
-    /// `max_total` messages.
+    /// `max_total` messages. Any other response code is an error.
     pub async fn pull_all(
         &self,
         broker_addr: &str,
@@ -299,7 +300,18 @@ impl AdminClient {
             let outcome = self
                 .pull(broker_addr, group, topic, queue_id, offset, 32)
                 .await?;
-            if outcome.code != ResponseCode::SUCCESS.value() || outcome.messages.is_empty() {
+            if outcome.code == ResponseCode::PULL_NOT_FOUND.value() {
+                break;
+            }
+            if outcome.code != ResponseCode::SUCCESS.value() {
+                bail!(
+                    "pull {topic}/{queue_id} at {offset}: code {} ({}), remark {:?}",
+                    outcome.code,
+                    ResponseCode(outcome.code).name().unwrap_or("unknown"),
+                    outcome.remark
+                );
+            }
+            if outcome.messages.is_empty() {
                 break;
             }
             let next = outcome.next_begin_offset.unwrap_or(offset);
