@@ -2,43 +2,42 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
+use std::marker::PhantomData;
 
 /// Read access to a message's properties by name.
 pub trait PropertySource {
     /// The value of property `name`, or `None` when the message lacks it.
     ///
-    /// The result may borrow from `self` or from `name`, which lets a plain
-    /// function or closure be a source (see [`PropertyFn`]).
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str>;
+    fn property(&self, name: &str) -> Option<&str>;
 }
 
 impl<S: BuildHasher> PropertySource for HashMap<String, String, S> {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn property(&self, name: &str) -> Option<&str> {
         self.get(name).map(String::as_str)
     }
 }
 
 impl<S: BuildHasher> PropertySource for HashMap<&str, &str, S> {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn property(&self, name: &str) -> Option<&str> {
         self.get(name).copied()
     }
 }
 
 impl PropertySource for BTreeMap<String, String> {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn property(&self, name: &str) -> Option<&str> {
         self.get(name).map(String::as_str)
     }
 }
 
 impl PropertySource for BTreeMap<&str, &str> {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn property(&self, name: &str) -> Option<&str> {
         self.get(name).copied()
     }
 }
 
 /// A list of `(name, value)` pairs; the first pair with the name wins.
 impl PropertySource for [(&str, &str)] {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn property(&self, name: &str) -> Option<&str> {
         self.iter()
             .find(|(key, _)| *key == name)
             .map(|(_, value)| *value)
@@ -46,36 +45,42 @@ impl PropertySource for [(&str, &str)] {
 }
 
 impl PropertySource for ferric_common::Properties {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
+    fn property(&self, name: &str) -> Option<&str> {
         self.get(name)
     }
 }
 
-/// Adapts a lookup function, e.g. `PropertyFn(|name| map.get(name).map(String::as_str))`.
-pub struct PropertyFn<F>(pub F);
+/// Adapts a lookup function, e.g.
+/// `PropertyFn::new(|name: &str| map.get(name).map(String::as_str))`.
+pub struct PropertyFn<'v, F> {
+    lookup: F,
+    values: PhantomData<&'v str>,
+}
 
-impl<F> PropertyFn<F>
+impl<'v, F> PropertyFn<'v, F>
 where
-    F: Fn(&str) -> Option<&str>,
+    F: Fn(&str) -> Option<&'v str>,
 {
-    /// Wraps `lookup`; going through `new` lets the compiler infer a closure's
-    /// signature.
+    /// Wraps `lookup`, whose results live for `'v`.
     pub fn new(lookup: F) -> Self {
-        PropertyFn(lookup)
+        PropertyFn {
+            lookup,
+            values: PhantomData,
+        }
     }
 }
 
-impl<F> std::fmt::Debug for PropertyFn<F> {
+impl<F> std::fmt::Debug for PropertyFn<'_, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("PropertyFn")
     }
 }
 
-impl<F> PropertySource for PropertyFn<F>
+impl<'v, F> PropertySource for PropertyFn<'v, F>
 where
-    F: Fn(&str) -> Option<&str>,
+    F: Fn(&str) -> Option<&'v str>,
 {
-    fn property<'a>(&'a self, name: &'a str) -> Option<&'a str> {
-        (self.0)(name)
+    fn property(&self, name: &str) -> Option<&str> {
+        (self.lookup)(name)
     }
 }

@@ -2,6 +2,7 @@
 //! evaluator. See [`Sql92Filter`].
 
 mod ast;
+mod checks;
 mod eval;
 mod lexer;
 mod parser;

@@ -18,6 +18,10 @@
 //! reported as [`FilterError::Semantic`] with the operand's position.
 
 use super::ast::{CompareOp, Expression, Literal, StringOp};
+use super::checks::{
+    check_between_bounds, check_equality_operands, decimal_literal, float_literal, require_boolean,
+    require_orderable, semantic,
+};
 use super::lexer::{Keyword, Token, TokenKind, tokenize};
 use crate::{FilterError, MAX_EXPRESSION_LEN, MAX_NESTING};
 
@@ -48,129 +52,16 @@ pub fn parse(text: &str) -> Result<Expression, FilterError> {
 }
 
 /// An expression with where it starts and how deep its tree is.
-struct Node {
-    expr: Expression,
-    start: usize,
-    depth: usize,
+pub(super) struct Node {
+    pub(super) expr: Expression,
+    pub(super) start: usize,
+    pub(super) depth: usize,
 }
 
 struct Parser {
     tokens: Vec<Token>,
     index: usize,
     nesting: usize,
-}
-
-fn semantic(position: usize, message: impl Into<String>) -> FilterError {
-    FilterError::Semantic {
-        position,
-        message: message.into(),
-    }
-}
-
-/// RocketMQ's `asBooleanExpression`: boolean expressions and properties only.
-fn require_boolean(node: &Node) -> Result<(), FilterError> {
-    if node.expr.is_boolean() || matches!(node.expr, Expression::Property(_)) {
-        return Ok(());
-    }
-    Err(semantic(
-        node.start,
-        format!(
-            "expression will not result in a boolean value: {}",
-            node.expr
-        ),
-    ))
-}
-
-/// RocketMQ's `checkLessThanOperand`: only numbers, properties and negations.
-fn require_orderable(node: &Node) -> Result<(), FilterError> {
-    let orderable = match &node.expr {
-        Expression::Literal(literal) => {
-            matches!(
-                literal,
-                Literal::Int(_) | Literal::Long(_) | Literal::Double(_)
-            )
-        }
-        other => !other.is_boolean(),
-    };
-    if orderable {
-        return Ok(());
-    }
-    Err(semantic(
-        node.start,
-        format!("value '{}' cannot be compared", node.expr),
-    ))
-}
-
-/// RocketMQ's `checkEqualOperand` and `checkEqualOperandCompatability`.
-fn check_equality_operands(left: &Node, right: &Node) -> Result<(), FilterError> {
-    for node in [left, right] {
-        if node.expr == Expression::Literal(Literal::Null) {
-            return Err(semantic(
-                node.start,
-                "'NULL' cannot be compared; use IS NULL",
-            ));
-        }
-    }
-    if let (Expression::Literal(Literal::Bool(_)), Expression::Literal(other)) =
-        (&left.expr, &right.expr)
-    {
-        if !matches!(other, Literal::Bool(_)) {
-            return Err(semantic(
-                left.start,
-                format!("'{}' cannot be compared with '{}'", left.expr, right.expr),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn numeric_literal(expr: &Expression) -> Option<f64> {
-    match expr {
-        Expression::Literal(Literal::Int(v)) => Some(f64::from(*v)),
-        Expression::Literal(Literal::Long(v)) => Some(*v as f64),
-        Expression::Literal(Literal::Double(v)) => Some(*v),
-        _ => None,
-    }
-}
-
-/// RocketMQ's `createBetween` check on two literal bounds.
-fn check_between_bounds(low: &Node, high: &Node) -> Result<(), FilterError> {
-    let (Expression::Literal(low_literal), Expression::Literal(high_literal)) =
-        (&low.expr, &high.expr)
-    else {
-        return Ok(());
-    };
-    if *low_literal == Literal::Null || *high_literal == Literal::Null {
-        return Err(semantic(
-            low.start,
-            "illegal values of between, values can not be null",
-        ));
-    }
-    if let (Some(l), Some(h)) = (numeric_literal(&low.expr), numeric_literal(&high.expr)) {
-        let reversed = match (low_literal, high_literal) {
-            (Literal::Int(_) | Literal::Long(_), Literal::Int(_) | Literal::Long(_)) => {
-                as_i64(low_literal) > as_i64(high_literal)
-            }
-            _ => h < l,
-        };
-        if reversed {
-            return Err(semantic(
-                low.start,
-                format!(
-                    "illegal values of between, left value({low_literal}) must be less than or equal to right value({high_literal})"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn as_i64(literal: &Literal) -> i64 {
-    match literal {
-        Literal::Int(v) => i64::from(*v),
-        Literal::Long(v) => *v,
-        _ => 0,
-    }
 }
 
 impl Parser {
@@ -503,40 +394,4 @@ impl Parser {
         self.advance();
         self.node(Expression::Literal(literal), token.position, 1)
     }
-}
-
-/// `ConstantExpression.createFromDecimal`: a Java `long`, narrowed to `int`
-/// when it fits.
-fn decimal_literal(text: &str, position: usize) -> Result<Literal, FilterError> {
-    let value: i64 = text.parse().map_err(|_| {
-        semantic(
-            position,
-            format!("decimal literal {text} does not fit a 64-bit long"),
-        )
-    })?;
-    Ok(match i32::try_from(value) {
-        Ok(small) => Literal::Int(small),
-        Err(_) => Literal::Long(value),
-    })
-}
-
-/// `ConstantExpression.createFloat`: finite, and not below `Double.MIN_VALUE`
-/// (the smallest positive double), which also refuses `0.0`.
-fn float_literal(text: &str, position: usize) -> Result<Literal, FilterError> {
-    let value: f64 = text
-        .parse()
-        .map_err(|_| semantic(position, format!("invalid floating-point literal {text}")))?;
-    if !value.is_finite() {
-        return Err(semantic(
-            position,
-            format!("{text} is greater than Double.MAX_VALUE"),
-        ));
-    }
-    if value < f64::from_bits(1) {
-        return Err(semantic(
-            position,
-            format!("{text} is less than Double.MIN_VALUE"),
-        ));
-    }
-    Ok(Literal::Double(value))
 }
