@@ -15,6 +15,7 @@
 //!   wait for its route, send (SEND_MESSAGE_V2), pull (PULL_MESSAGE, records decoded with
 //!   `ferric_common::record`), query and commit consumer offsets.
 //! * [`command`]: short-lived child commands with a bounded wait, killed on timeout or drop.
+//! * [`exchange`]: one produce-then-consume round through a third-party client program.
 //! * [`interop`]: the messages interop clients send, their JSON-lines files, and the
 //!   exactly-once-received check.
 //! * [`probe`]: a blocking one-shot remoting call over `std::net` for readiness checks.
@@ -27,6 +28,7 @@ pub mod admin;
 pub mod binaries;
 pub mod cluster;
 pub mod command;
+pub mod exchange;
 pub mod interop;
 pub mod ports;
 pub mod probe;
