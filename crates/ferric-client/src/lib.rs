@@ -12,3 +12,4 @@ pub use error::{ClientError, Result};
 pub use instance::ClientInstance;
 pub use message::MessageBuilder;
 pub use producer::{Producer, ProducerBuilder, SendResult, SendStatus};
+pub mod consumer;

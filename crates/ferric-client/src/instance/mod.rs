@@ -352,7 +352,8 @@ impl ClientInstance {
 
     /// Any address among the brokers serving `topic` (for GET_CONSUMER_LIST_BY_GROUP).
     pub(crate) async fn any_broker_addr_of(&self, topic: &str) -> Result<String> {
-        let route = match self.inner.routes.read().get(topic).cloned() {
+        let cached = self.inner.routes.read().get(topic).cloned();
+        let route = match cached {
             Some(route) => route,
             None => self
                 .update_route(topic)
