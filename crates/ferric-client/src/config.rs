@@ -145,7 +145,9 @@ mod tests {
 
     #[test]
     fn client_ids_are_unique() {
-        let ip: IpAddr = "10.0.0.5".parse().unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let ip: IpAddr = "10.0.0.5"
+            .parse()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let ids: HashSet<String> = (0..2000)
             .map(|_| build_client_id(ip, &generate_instance_name(), None))
             .collect();

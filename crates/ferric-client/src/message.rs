@@ -63,9 +63,10 @@ impl MessageBuilder {
 
     /// Whether the broker should wait for flush/replication before answering (`WAIT`).
     pub fn wait_store_msg_ok(mut self, wait: bool) -> Self {
-        self.msg
-            .properties
-            .insert(PROPERTY_WAIT_STORE_MSG_OK, if wait { "true" } else { "false" });
+        self.msg.properties.insert(
+            PROPERTY_WAIT_STORE_MSG_OK,
+            if wait { "true" } else { "false" },
+        );
         self
     }
 

@@ -20,7 +20,12 @@ pub trait AllocateStrategy: Send + Sync + Debug + 'static {
 
     /// The queues of `all_queues` assigned to `current` among `all_consumers`. A consumer not in
     /// `all_consumers` gets nothing.
-    fn allocate(&self, current: &str, all_queues: &[MessageQueue], all_consumers: &[String]) -> Vec<MessageQueue>;
+    fn allocate(
+        &self,
+        current: &str,
+        all_queues: &[MessageQueue],
+        all_consumers: &[String],
+    ) -> Vec<MessageQueue>;
 }
 
 fn sorted<T: Ord + Clone>(items: &[T]) -> Vec<T> {
@@ -39,7 +44,12 @@ impl AllocateStrategy for Averagely {
         "AVG"
     }
 
-    fn allocate(&self, current: &str, all_queues: &[MessageQueue], all_consumers: &[String]) -> Vec<MessageQueue> {
+    fn allocate(
+        &self,
+        current: &str,
+        all_queues: &[MessageQueue],
+        all_consumers: &[String],
+    ) -> Vec<MessageQueue> {
         let queues = sorted(all_queues);
         let consumers = sorted(all_consumers);
         let Some(index) = consumers.iter().position(|c| c == current) else {
@@ -63,7 +73,9 @@ impl AllocateStrategy for Averagely {
             index * average + rem
         };
         let range = average.min(len.saturating_sub(start));
-        (0..range).map(|i| queues[(start + i) % len].clone()).collect()
+        (0..range)
+            .map(|i| queues[(start + i) % len].clone())
+            .collect()
     }
 }
 
@@ -76,7 +88,12 @@ impl AllocateStrategy for AveragelyByCircle {
         "AVG_BY_CIRCLE"
     }
 
-    fn allocate(&self, current: &str, all_queues: &[MessageQueue], all_consumers: &[String]) -> Vec<MessageQueue> {
+    fn allocate(
+        &self,
+        current: &str,
+        all_queues: &[MessageQueue],
+        all_consumers: &[String],
+    ) -> Vec<MessageQueue> {
         let queues = sorted(all_queues);
         let consumers = sorted(all_consumers);
         let Some(index) = consumers.iter().position(|c| c == current) else {
@@ -103,7 +120,12 @@ impl AllocateStrategy for ByMachineRoom {
         "MACHINE_ROOM"
     }
 
-    fn allocate(&self, current: &str, all_queues: &[MessageQueue], all_consumers: &[String]) -> Vec<MessageQueue> {
+    fn allocate(
+        &self,
+        current: &str,
+        all_queues: &[MessageQueue],
+        all_consumers: &[String],
+    ) -> Vec<MessageQueue> {
         let consumers = sorted(all_consumers);
         let Some(index) = consumers.iter().position(|c| c == current) else {
             return Vec::new();
@@ -150,7 +172,12 @@ impl AllocateStrategy for ConsistentHash {
         "CONSISTENT_HASH"
     }
 
-    fn allocate(&self, current: &str, all_queues: &[MessageQueue], all_consumers: &[String]) -> Vec<MessageQueue> {
+    fn allocate(
+        &self,
+        current: &str,
+        all_queues: &[MessageQueue],
+        all_consumers: &[String],
+    ) -> Vec<MessageQueue> {
         let consumers = sorted(all_consumers);
         if !consumers.iter().any(|c| c == current) {
             return Vec::new();

@@ -97,7 +97,11 @@ pub fn build_subscription(topic: &str, expression: &str, sub_version: i64) -> Su
     if trimmed.is_empty() || trimmed == SUB_ALL {
         return sub;
     }
-    for tag in expression.split("||").map(str::trim).filter(|t| !t.is_empty()) {
+    for tag in expression
+        .split("||")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
         if !sub.tags_set.iter().any(|known| known == tag) {
             sub.tags_set.push(tag.to_owned());
             sub.code_set.push(java_hash(tag));

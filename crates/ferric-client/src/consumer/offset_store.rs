@@ -234,22 +234,33 @@ mod tests {
     async fn local_offsets_survive_reopen() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let config = ClientConfig::new("127.0.0.1:1");
-        let instance = ClientInstance::acquire(&config).await.unwrap_or_else(|e| panic!("{e}"));
+        let instance = ClientInstance::acquire(&config)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let mq = MessageQueue::new("T", "broker-a", 2);
         let store = OffsetStore::local(instance.clone(), "g", dir.path().to_path_buf())
             .unwrap_or_else(|e| panic!("{e}"));
         store.update(&mq, 7, false);
         store.update(&mq, 5, true);
         assert_eq!(store.read(&mq, ReadOffsetType::Memory).await.ok(), Some(7));
-        store.persist_all(&[mq.clone()]).await.unwrap_or_else(|e| panic!("{e}"));
+        store
+            .persist_all(std::slice::from_ref(&mq))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let again = OffsetStore::local(instance.clone(), "g", dir.path().to_path_buf())
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.read(&mq, ReadOffsetType::Store).await.ok(), Some(7));
-        let text = std::fs::read_to_string(dir.path().join("g").join("offsets.json"))
-            .unwrap_or_default();
+        let text =
+            std::fs::read_to_string(dir.path().join("g").join("offsets.json")).unwrap_or_default();
         assert!(text.contains("\"brokerName\":\"broker-a\""), "{text}");
         let unknown = MessageQueue::new("T", "broker-a", 3);
-        assert_eq!(again.read(&unknown, ReadOffsetType::MemoryFirstThenStore).await.ok(), Some(-1));
+        assert_eq!(
+            again
+                .read(&unknown, ReadOffsetType::MemoryFirstThenStore)
+                .await
+                .ok(),
+            Some(-1)
+        );
         instance.release().await;
     }
 }

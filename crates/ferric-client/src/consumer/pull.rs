@@ -7,8 +7,8 @@ use std::time::Duration;
 use ferric_common::MessageQueue;
 use ferric_protocol::body::{ConsumerData, SubscriptionData};
 use ferric_protocol::header::{
-    PULL_FLAG_COMMIT_OFFSET, PULL_FLAG_LITE_PULL_MESSAGE, PULL_FLAG_SUBSCRIPTION, PULL_FLAG_SUSPEND,
-    PullMessageRequestHeader,
+    PULL_FLAG_COMMIT_OFFSET, PULL_FLAG_LITE_PULL_MESSAGE, PULL_FLAG_SUBSCRIPTION,
+    PULL_FLAG_SUSPEND, PullMessageRequestHeader,
 };
 use ferric_protocol::{RemotingCommand, RequestCode};
 use futures::future::BoxFuture;
@@ -197,7 +197,9 @@ impl PullConsumerBuilder {
         }
         let instance = ClientInstance::acquire(&self.client).await?;
         let inner = Arc::new(PullInner {
-            pull_timeout: self.pull_timeout.unwrap_or(instance.config().mq_client_api_timeout),
+            pull_timeout: self
+                .pull_timeout
+                .unwrap_or(instance.config().mq_client_api_timeout),
             instance,
             group: self.group,
             subscriptions: Mutex::default(),
@@ -231,9 +233,18 @@ impl PullConsumer {
         sub.clone()
     }
 
-    async fn do_pull(&self, mq: &MessageQueue, expression: &str, offset: i64, max: i32, block: bool) -> Result<PullResult> {
+    async fn do_pull(
+        &self,
+        mq: &MessageQueue,
+        expression: &str,
+        offset: i64,
+        max: i32,
+        block: bool,
+    ) -> Result<PullResult> {
         if offset < 0 || max <= 0 {
-            return Err(ClientError::Config(format!("bad pull offset {offset} or max {max}")));
+            return Err(ClientError::Config(format!(
+                "bad pull offset {offset} or max {max}"
+            )));
         }
         let sub = self.subscription(&mq.topic, expression);
         let (suspend, timeout) = if block {
@@ -257,7 +268,13 @@ impl PullConsumer {
     }
 
     /// Pulls up to `max` messages of `mq` from `offset`, filtered by the tag `expression`.
-    pub async fn pull(&self, mq: &MessageQueue, expression: &str, offset: i64, max: i32) -> Result<PullResult> {
+    pub async fn pull(
+        &self,
+        mq: &MessageQueue,
+        expression: &str,
+        offset: i64,
+        max: i32,
+    ) -> Result<PullResult> {
         self.do_pull(mq, expression, offset, max, false).await
     }
 
@@ -286,13 +303,21 @@ impl PullConsumer {
     /// The queue's max offset (next offset to be written).
     pub async fn max_offset(&self, mq: &MessageQueue) -> Result<i64> {
         let addr = self.addr(mq).await?;
-        self.inner.instance.api().max_offset(&addr, mq, self.timeout()).await
+        self.inner
+            .instance
+            .api()
+            .max_offset(&addr, mq, self.timeout())
+            .await
     }
 
     /// The queue's min offset.
     pub async fn min_offset(&self, mq: &MessageQueue) -> Result<i64> {
         let addr = self.addr(mq).await?;
-        self.inner.instance.api().min_offset(&addr, mq, self.timeout()).await
+        self.inner
+            .instance
+            .api()
+            .min_offset(&addr, mq, self.timeout())
+            .await
     }
 
     /// The offset of the first message stored at or after `timestamp` (ms).
@@ -337,7 +362,10 @@ impl PullConsumer {
 
     /// Unregisters the group and releases the client instance.
     pub async fn shutdown(&self) {
-        self.inner.instance.unregister_consumer(&self.inner.group).await;
+        self.inner
+            .instance
+            .unregister_consumer(&self.inner.group)
+            .await;
         self.inner.instance.release().await;
     }
 }

@@ -58,7 +58,11 @@ pub fn process_pull_response(
         ResponseCode::PULL_RETRY_IMMEDIATELY => PullStatus::NoMatchedMsg,
         ResponseCode::PULL_OFFSET_MOVED => PullStatus::OffsetIllegal,
         _ => {
-            return Err(ClientError::broker(addr, response.code, response.remark.as_deref()));
+            return Err(ClientError::broker(
+                addr,
+                response.code,
+                response.remark.as_deref(),
+            ));
         }
     };
     let header: PullMessageResponseHeader = response.decode_header()?;
@@ -105,10 +109,10 @@ fn decode_messages(
 /// Push-consumer step: a message pulled from `%RETRY%<group>` gets its original topic back from
 /// `RETRY_TOPIC`.
 pub fn reset_retry_topic(msg: &mut MessageExt, retry_topic: &str) {
-    if msg.topic == retry_topic {
-        if let Some(original) = msg.properties.get(PROPERTY_RETRY_TOPIC) {
-            msg.topic = original.to_owned();
-        }
+    if msg.topic == retry_topic
+        && let Some(original) = msg.properties.get(PROPERTY_RETRY_TOPIC)
+    {
+        msg.topic = original.to_owned();
     }
 }
 
@@ -173,13 +177,20 @@ mod tests {
         let sub = build_subscription("T", "*", 1);
         for (code, status) in [
             (ResponseCode::PULL_NOT_FOUND, PullStatus::NoNewMsg),
-            (ResponseCode::PULL_RETRY_IMMEDIATELY, PullStatus::NoMatchedMsg),
+            (
+                ResponseCode::PULL_RETRY_IMMEDIATELY,
+                PullStatus::NoMatchedMsg,
+            ),
             (ResponseCode::PULL_OFFSET_MOVED, PullStatus::OffsetIllegal),
         ] {
             let result = process_pull_response("b", &response(code, BytesMut::new()), &sub);
             assert_eq!(result.map(|r| r.status).ok(), Some(status));
         }
-        let error = process_pull_response("b", &response(ResponseCode::SYSTEM_ERROR, BytesMut::new()), &sub);
+        let error = process_pull_response(
+            "b",
+            &response(ResponseCode::SYSTEM_ERROR, BytesMut::new()),
+            &sub,
+        );
         assert!(matches!(error, Err(ClientError::Broker { code: 1, .. })));
     }
 

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-
 use ferric_common::MessageQueue;
 use ferric_protocol::body::{
     ConsumerIdList, HeartbeatData, LockBatchRequestBody, LockBatchResponseBody, TopicRouteData,
@@ -82,7 +81,11 @@ impl Api {
             ..Default::default()
         };
         let response = self
-            .invoke(namesrv, request(RequestCode::GET_ROUTEINFO_BY_TOPIC, &header), timeout)
+            .invoke(
+                namesrv,
+                request(RequestCode::GET_ROUTEINFO_BY_TOPIC, &header),
+                timeout,
+            )
             .await?;
         if response.code == ResponseCode::TOPIC_NOT_EXIST.value() {
             return Ok(None);
@@ -92,7 +95,12 @@ impl Api {
     }
 
     /// HEART_BEAT; returns the broker's version from the response.
-    pub async fn heartbeat(&self, addr: &str, data: &HeartbeatData, timeout: Duration) -> Result<i32> {
+    pub async fn heartbeat(
+        &self,
+        addr: &str,
+        data: &HeartbeatData,
+        timeout: Duration,
+    ) -> Result<i32> {
         let body = fastjson::to_vec(data, JsonStyle::Fastjson)?;
         let request = RemotingCommand::request(RequestCode::HEART_BEAT.value()).with_body(body);
         let response = self.invoke_ok(addr, request, timeout).await?;
@@ -106,18 +114,31 @@ impl Api {
         header: UnregisterClientRequestHeader,
         timeout: Duration,
     ) -> Result<()> {
-        self.invoke_ok(addr, request(RequestCode::UNREGISTER_CLIENT, &header), timeout)
-            .await
-            .map(drop)
+        self.invoke_ok(
+            addr,
+            request(RequestCode::UNREGISTER_CLIENT, &header),
+            timeout,
+        )
+        .await
+        .map(drop)
     }
 
     /// GET_CONSUMER_LIST_BY_GROUP.
-    pub async fn consumer_id_list(&self, addr: &str, group: &str, timeout: Duration) -> Result<Vec<String>> {
+    pub async fn consumer_id_list(
+        &self,
+        addr: &str,
+        group: &str,
+        timeout: Duration,
+    ) -> Result<Vec<String>> {
         let header = GetConsumerListByGroupRequestHeader {
             consumer_group: group.to_owned(),
         };
         let response = self
-            .invoke_ok(addr, request(RequestCode::GET_CONSUMER_LIST_BY_GROUP, &header), timeout)
+            .invoke_ok(
+                addr,
+                request(RequestCode::GET_CONSUMER_LIST_BY_GROUP, &header),
+                timeout,
+            )
             .await?;
         let list: ConsumerIdList = fastjson::from_slice(&response.body)?;
         Ok(list.consumer_id_list)
@@ -144,7 +165,9 @@ impl Api {
             return Ok(None);
         }
         let response = expect_success(addr, response)?;
-        Ok(Some(response.decode_header::<OffsetResponseHeader>()?.offset))
+        Ok(Some(
+            response.decode_header::<OffsetResponseHeader>()?.offset,
+        ))
     }
 
     /// UPDATE_CONSUMER_OFFSET, oneway (`oneway`) or waiting for the answer.
@@ -173,24 +196,44 @@ impl Api {
     }
 
     /// GET_MAX_OFFSET.
-    pub async fn max_offset(&self, addr: &str, mq: &MessageQueue, timeout: Duration) -> Result<i64> {
+    pub async fn max_offset(
+        &self,
+        addr: &str,
+        mq: &MessageQueue,
+        timeout: Duration,
+    ) -> Result<i64> {
         let header = GetMaxOffsetRequestHeader {
             topic: mq.topic.clone(),
             queue_id: mq.queue_id,
             committed: None,
         };
-        self.offset_call(addr, mq, request(RequestCode::GET_MAX_OFFSET, &header), timeout)
-            .await
+        self.offset_call(
+            addr,
+            mq,
+            request(RequestCode::GET_MAX_OFFSET, &header),
+            timeout,
+        )
+        .await
     }
 
     /// GET_MIN_OFFSET.
-    pub async fn min_offset(&self, addr: &str, mq: &MessageQueue, timeout: Duration) -> Result<i64> {
+    pub async fn min_offset(
+        &self,
+        addr: &str,
+        mq: &MessageQueue,
+        timeout: Duration,
+    ) -> Result<i64> {
         let header = TopicQueueRequestHeader {
             topic: mq.topic.clone(),
             queue_id: mq.queue_id,
         };
-        self.offset_call(addr, mq, request(RequestCode::GET_MIN_OFFSET, &header), timeout)
-            .await
+        self.offset_call(
+            addr,
+            mq,
+            request(RequestCode::GET_MIN_OFFSET, &header),
+            timeout,
+        )
+        .await
     }
 
     /// SEARCH_OFFSET_BY_TIMESTAMP.
@@ -207,8 +250,13 @@ impl Api {
             timestamp,
             boundary_type: None,
         };
-        self.offset_call(addr, mq, request(RequestCode::SEARCH_OFFSET_BY_TIMESTAMP, &header), timeout)
-            .await
+        self.offset_call(
+            addr,
+            mq,
+            request(RequestCode::SEARCH_OFFSET_BY_TIMESTAMP, &header),
+            timeout,
+        )
+        .await
     }
 
     /// GET_EARLIEST_MSG_STORETIME.
@@ -287,7 +335,10 @@ pub fn expect_success(addr: &str, response: RemotingCommand) -> Result<RemotingC
     if response.code == ResponseCode::SUCCESS.value() {
         Ok(response)
     } else {
-        Err(ClientError::broker(addr, response.code, response.remark.as_deref()))
+        Err(ClientError::broker(
+            addr,
+            response.code,
+            response.remark.as_deref(),
+        ))
     }
 }
-

@@ -202,7 +202,12 @@ impl ClientInstance {
         let mut last = None;
         for step in 0..addrs.len() {
             let index = (start + step) % addrs.len();
-            match self.inner.api.get_topic_route(&addrs[index], topic, timeout).await {
+            match self
+                .inner
+                .api
+                .get_topic_route(&addrs[index], topic, timeout)
+                .await
+            {
                 Ok(route) => {
                     self.inner.namesrv_index.store(index, Ordering::Relaxed);
                     return Ok(route);
@@ -229,7 +234,10 @@ impl ClientInstance {
         }
         let changed = self.inner.routes.read().get(topic) != Some(route);
         if changed {
-            self.inner.routes.write().insert(topic.to_owned(), route.clone());
+            self.inner
+                .routes
+                .write()
+                .insert(topic.to_owned(), route.clone());
             let info = Arc::new(TopicPublishInfo::from_route(topic, route));
             let mut publish = self.inner.publish_infos.write();
             if publish.contains_key(topic) || info.ok() {
@@ -252,18 +260,34 @@ impl ClientInstance {
         topic: &str,
         default_topic_queue_nums: i32,
     ) -> Result<Arc<TopicPublishInfo>> {
-        if let Some(info) = self.inner.publish_infos.read().get(topic).filter(|i| i.ok()) {
+        if let Some(info) = self
+            .inner
+            .publish_infos
+            .read()
+            .get(topic)
+            .filter(|i| i.ok())
+        {
             return Ok(Arc::clone(info));
         }
         self.inner
             .publish_infos
             .write()
             .entry(topic.to_owned())
-            .or_insert_with(|| Arc::new(TopicPublishInfo::from_route(topic, &TopicRouteData::default())));
-        if self.update_route(topic).await?.is_some() {
-            if let Some(info) = self.inner.publish_infos.read().get(topic).filter(|i| i.ok()) {
-                return Ok(Arc::clone(info));
-            }
+            .or_insert_with(|| {
+                Arc::new(TopicPublishInfo::from_route(
+                    topic,
+                    &TopicRouteData::default(),
+                ))
+            });
+        if self.update_route(topic).await?.is_some()
+            && let Some(info) = self
+                .inner
+                .publish_infos
+                .read()
+                .get(topic)
+                .filter(|i| i.ok())
+        {
+            return Ok(Arc::clone(info));
         }
         let Some(default_route) = self.fetch_route(AUTO_CREATE_TOPIC_KEY_TOPIC).await? else {
             return Err(ClientError::RouteNotFound {
@@ -346,7 +370,11 @@ impl ClientInstance {
             .broker_addrs
             .read()
             .values()
-            .flat_map(|addrs| addrs.iter().map(|(id, addr)| (addr.clone(), *id == MASTER_ID)))
+            .flat_map(|addrs| {
+                addrs
+                    .iter()
+                    .map(|(id, addr)| (addr.clone(), *id == MASTER_ID))
+            })
             .collect()
     }
 
@@ -362,7 +390,11 @@ impl ClientInstance {
                     topic: topic.to_owned(),
                 })?,
         };
-        let names: Vec<String> = route.broker_datas.iter().map(|b| b.broker_name.clone()).collect();
+        let names: Vec<String> = route
+            .broker_datas
+            .iter()
+            .map(|b| b.broker_name.clone())
+            .collect();
         if names.is_empty() {
             return Err(ClientError::RouteNotFound {
                 topic: topic.to_owned(),
@@ -383,7 +415,10 @@ impl ClientInstance {
 
     /// Registers a consumer; a heartbeat and a rebalance follow promptly.
     pub(crate) fn register_consumer(&self, group: &str, handle: Arc<dyn ConsumerHandle>) {
-        self.inner.consumers.write().insert(group.to_owned(), handle);
+        self.inner
+            .consumers
+            .write()
+            .insert(group.to_owned(), handle);
     }
 
     /// Removes a producer group and tells every broker.
@@ -407,7 +442,12 @@ impl ClientInstance {
                 producer_group: producer.map(str::to_owned),
                 consumer_group: consumer.map(str::to_owned),
             };
-            if let Err(error) = self.inner.api.unregister_client(&addr, header, timeout).await {
+            if let Err(error) = self
+                .inner
+                .api
+                .unregister_client(&addr, header, timeout)
+                .await
+            {
                 tracing::warn!(%addr, %error, "unregister client failed");
             }
         }
@@ -430,7 +470,12 @@ impl ClientInstance {
 }
 
 impl InstanceInner {
-    fn new(config: ClientConfig, client_id: String, namesrv_addrs: Vec<String>, key: String) -> Self {
+    fn new(
+        config: ClientConfig,
+        client_id: String,
+        namesrv_addrs: Vec<String>,
+        key: String,
+    ) -> Self {
         let remoting = RemotingClient::new(config.remoting.clone());
         Self {
             api: Api {
@@ -467,7 +512,13 @@ impl Drop for InstanceInner {
 
 /// Topics whose routes the instance keeps fresh.
 pub(crate) fn watched_topics(instance: &ClientInstance) -> Vec<String> {
-    let mut topics: HashSet<String> = instance.inner.publish_infos.read().keys().cloned().collect();
+    let mut topics: HashSet<String> = instance
+        .inner
+        .publish_infos
+        .read()
+        .keys()
+        .cloned()
+        .collect();
     for consumer in instance.inner.consumers.read().values() {
         for sub in consumer.consumer_data().subscription_data_set {
             topics.insert(sub.topic);

@@ -4,9 +4,7 @@
 
 use std::sync::{Arc, Weak};
 
-use ferric_common::message_const::{
-    PROPERTY_CORRELATION_ID, PROPERTY_PRODUCER_GROUP,
-};
+use ferric_common::message_const::{PROPERTY_CORRELATION_ID, PROPERTY_PRODUCER_GROUP};
 use ferric_common::record::{Parsed, parse_record};
 use ferric_common::{MessageExt, Properties};
 use ferric_protocol::body::ResetOffsetBody;
@@ -60,8 +58,9 @@ fn instance_of(weak: &Weak<InstanceInner>) -> Result<ClientInstance, ProcessorEr
 
 async fn notify_ids_changed(weak: Weak<InstanceInner>, request: RemotingCommand) -> ProcessResult {
     let instance = instance_of(&weak)?;
-    let header: NotifyConsumerIdsChangedRequestHeader =
-        request.decode_header().map_err(ProcessorError::from_error)?;
+    let header: NotifyConsumerIdsChangedRequestHeader = request
+        .decode_header()
+        .map_err(ProcessorError::from_error)?;
     tracing::debug!(group = %header.consumer_group, "consumer ids changed, rebalancing");
     instance.rebalance_soon();
     Ok(None)
@@ -73,13 +72,22 @@ async fn check_transaction(
     request: RemotingCommand,
 ) -> ProcessResult {
     let instance = instance_of(&weak)?;
-    let header: CheckTransactionStateRequestHeader =
-        request.decode_header().map_err(ProcessorError::from_error)?;
+    let header: CheckTransactionStateRequestHeader = request
+        .decode_header()
+        .map_err(ProcessorError::from_error)?;
     let msg = match parse_record(&request.body) {
         Ok(Parsed::Message(view)) => view.to_message_ext(),
-        _ => return Err(ProcessorError::new("undecodable half message in transaction check")),
+        _ => {
+            return Err(ProcessorError::new(
+                "undecodable half message in transaction check",
+            ));
+        }
     };
-    let Some(group) = msg.properties.get(PROPERTY_PRODUCER_GROUP).map(str::to_owned) else {
+    let Some(group) = msg
+        .properties
+        .get(PROPERTY_PRODUCER_GROUP)
+        .map(str::to_owned)
+    else {
         return Err(ProcessorError::new("half message without PGROUP"));
     };
     let checker = instance.inner.checkers.read().get(&group).cloned();
@@ -94,8 +102,9 @@ async fn check_transaction(
 
 async fn reset_offset(weak: Weak<InstanceInner>, request: RemotingCommand) -> ProcessResult {
     let instance = instance_of(&weak)?;
-    let header: ResetOffsetRequestHeader =
-        request.decode_header().map_err(ProcessorError::from_error)?;
+    let header: ResetOffsetRequestHeader = request
+        .decode_header()
+        .map_err(ProcessorError::from_error)?;
     let body: ResetOffsetBody =
         fastjson::from_slice(&request.body).map_err(ProcessorError::from_error)?;
     let offsets: Vec<_> = body
@@ -113,8 +122,9 @@ async fn reset_offset(weak: Weak<InstanceInner>, request: RemotingCommand) -> Pr
 
 /// Turns a PUSH_REPLY_MESSAGE_TO_CLIENT request into the reply message.
 pub(crate) fn reply_message(request: &RemotingCommand) -> Result<MessageExt, ProcessorError> {
-    let header: ReplyMessageRequestHeader =
-        request.decode_header().map_err(ProcessorError::from_error)?;
+    let header: ReplyMessageRequestHeader = request
+        .decode_header()
+        .map_err(ProcessorError::from_error)?;
     let mut msg = MessageExt {
         topic: header.topic,
         queue_id: header.queue_id,
@@ -152,18 +162,29 @@ async fn push_reply(weak: Weak<InstanceInner>, request: RemotingCommand) -> Proc
         }
         None => tracing::warn!("reply for an unknown or expired request"),
     }
-    Ok(Some(request.response_to(ResponseCode::SUCCESS.value(), None)))
+    Ok(Some(
+        request.response_to(ResponseCode::SUCCESS.value(), None),
+    ))
 }
 
 async fn running_info(weak: Weak<InstanceInner>, request: RemotingCommand) -> ProcessResult {
     let instance = instance_of(&weak)?;
-    let header: GetConsumerRunningInfoRequestHeader =
-        request.decode_header().map_err(ProcessorError::from_error)?;
-    let consumer = instance.inner.consumers.read().get(&header.consumer_group).cloned();
+    let header: GetConsumerRunningInfoRequestHeader = request
+        .decode_header()
+        .map_err(ProcessorError::from_error)?;
+    let consumer = instance
+        .inner
+        .consumers
+        .read()
+        .get(&header.consumer_group)
+        .cloned();
     let Some(consumer) = consumer else {
         return Ok(Some(request.response_to(
             ResponseCode::SYSTEM_ERROR.value(),
-            Some(format!("The Consumer Group <{}> not exist in this consumer", header.consumer_group)),
+            Some(format!(
+                "The Consumer Group <{}> not exist in this consumer",
+                header.consumer_group
+            )),
         )));
     };
     let data = consumer.consumer_data();

@@ -80,7 +80,10 @@ impl TopicPublishInfo {
     }
 
     /// The next queue in round-robin order that satisfies `accept`, if any.
-    pub fn select_queue_where(&self, accept: impl Fn(&MessageQueue) -> bool) -> Option<MessageQueue> {
+    pub fn select_queue_where(
+        &self,
+        accept: impl Fn(&MessageQueue) -> bool,
+    ) -> Option<MessageQueue> {
         let len = self.queues.len();
         for _ in 0..len {
             let index = self.next_index.fetch_add(1, Ordering::Relaxed) % len;
@@ -118,7 +121,10 @@ pub fn subscribe_queues(topic: &str, route: &TopicRouteData) -> Vec<MessageQueue
 }
 
 /// The TBW102 fallback: each QueueData's read/write nums capped at `default_topic_queue_nums`.
-pub fn cap_default_route(mut route: TopicRouteData, default_topic_queue_nums: i32) -> TopicRouteData {
+pub fn cap_default_route(
+    mut route: TopicRouteData,
+    default_topic_queue_nums: i32,
+) -> TopicRouteData {
     for qd in &mut route.queue_datas {
         let nums = default_topic_queue_nums.min(qd.read_queue_nums);
         qd.read_queue_nums = nums;

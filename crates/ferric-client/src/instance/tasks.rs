@@ -17,8 +17,14 @@ pub const REBALANCE_INTERVAL: Duration = Duration::from_secs(20);
 pub(super) fn start(instance: &ClientInstance) {
     let inner = &instance.inner;
     let weak = Arc::downgrade(inner);
-    inner.tasks.spawn(route_loop(weak.clone(), inner.config.poll_name_server_interval));
-    inner.tasks.spawn(heartbeat_loop(weak.clone(), inner.config.heartbeat_broker_interval));
+    inner.tasks.spawn(route_loop(
+        weak.clone(),
+        inner.config.poll_name_server_interval,
+    ));
+    inner.tasks.spawn(heartbeat_loop(
+        weak.clone(),
+        inner.config.heartbeat_broker_interval,
+    ));
     inner.tasks.spawn(rebalance_loop(weak));
 }
 
@@ -37,7 +43,9 @@ async fn route_loop(weak: Weak<InstanceInner>, period: Duration) {
             () = token.cancelled() => return,
             () = tokio::time::sleep(period) => {}
         }
-        let Some(instance) = upgrade(&weak) else { return };
+        let Some(instance) = upgrade(&weak) else {
+            return;
+        };
         for topic in watched_topics(&instance) {
             if let Err(error) = instance.update_route(&topic).await {
                 tracing::debug!(%topic, %error, "route refresh failed");
@@ -60,7 +68,9 @@ async fn heartbeat_loop(weak: Weak<InstanceInner>, period: Duration) {
             () = tokio::time::sleep(period) => {}
             () = notified => {}
         }
-        let Some(instance) = upgrade(&weak) else { return };
+        let Some(instance) = upgrade(&weak) else {
+            return;
+        };
         send_heartbeat_to_all(&instance).await;
     }
 }
@@ -79,7 +89,9 @@ async fn rebalance_loop(weak: Weak<InstanceInner>) {
             () = tokio::time::sleep(REBALANCE_INTERVAL) => {}
             () = notified => {}
         }
-        let Some(instance) = upgrade(&weak) else { return };
+        let Some(instance) = upgrade(&weak) else {
+            return;
+        };
         let consumers: Vec<_> = instance.inner.consumers.read().values().cloned().collect();
         for consumer in consumers {
             consumer.rebalance().await;
@@ -89,7 +101,13 @@ async fn rebalance_loop(weak: Weak<InstanceInner>) {
 
 /// The heartbeat body: every producer group (plus `CLIENT_INNER_PRODUCER`) and consumer.
 pub(crate) fn heartbeat_data(instance: &ClientInstance) -> HeartbeatData {
-    let mut groups: Vec<String> = instance.inner.producer_groups.read().iter().cloned().collect();
+    let mut groups: Vec<String> = instance
+        .inner
+        .producer_groups
+        .read()
+        .iter()
+        .cloned()
+        .collect();
     groups.push(CLIENT_INNER_PRODUCER_GROUP.to_owned());
     groups.sort();
     groups.dedup();

@@ -70,10 +70,16 @@ pub fn split_batch(messages: Vec<Message>, max_bytes: usize) -> Result<Vec<Vec<M
 
 /// Gives each message its own `UNIQ_KEY` and encodes the chunk as one batch send. The batch's
 /// header properties carry only `WAIT`, as the Java 4.9.8 client sends them.
-pub fn prepare_batch(mut chunk: Vec<Message>, mut uniq_id: impl FnMut() -> String) -> Result<PreparedSend> {
+pub fn prepare_batch(
+    mut chunk: Vec<Message>,
+    mut uniq_id: impl FnMut() -> String,
+) -> Result<PreparedSend> {
     let mut ids = Vec::with_capacity(chunk.len());
     for msg in &mut chunk {
-        if !msg.properties.contains_key(PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX) {
+        if !msg
+            .properties
+            .contains_key(PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
+        {
             msg.properties
                 .insert(PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniq_id());
         }
@@ -90,7 +96,11 @@ pub fn prepare_batch(mut chunk: Vec<Message>, mut uniq_id: impl FnMut() -> Strin
     let mut properties = Properties::new();
     properties.insert(
         PROPERTY_WAIT_STORE_MSG_OK,
-        if first.wait_store_msg_ok() { "true" } else { "false" },
+        if first.wait_store_msg_ok() {
+            "true"
+        } else {
+            "false"
+        },
     );
     let mut body = BytesMut::new();
     encode_batch(&chunk, &mut body)
@@ -147,7 +157,10 @@ mod tests {
         .unwrap_or_else(|e| panic!("{e}"));
         assert!(prepared.batch);
         assert_eq!(prepared.msg_id, "ID1,ID2");
-        assert_eq!(prepared.properties.get(PROPERTY_WAIT_STORE_MSG_OK), Some("true"));
+        assert_eq!(
+            prepared.properties.get(PROPERTY_WAIT_STORE_MSG_OK),
+            Some("true")
+        );
         let decoded = decode_batch(&prepared.body, "A").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(decoded.len(), 2);
         assert_eq!(decoded[1].uniq_key(), Some("ID2"));

@@ -38,7 +38,11 @@ pub fn not_available_duration(latency: Duration) -> Duration {
 impl LatencyFaultTolerance {
     /// Records a send to `broker` that took `latency` (or failed, with `isolation`) at `now`.
     pub fn update(&self, broker: &str, latency: Duration, isolation: bool, now: Instant) {
-        let charged = if isolation { ISOLATION_LATENCY } else { latency };
+        let charged = if isolation {
+            ISOLATION_LATENCY
+        } else {
+            latency
+        };
         let item = FaultItem {
             latency: charged,
             available_from: now + not_available_duration(charged),
@@ -75,8 +79,14 @@ mod tests {
 
     #[test]
     fn durations_follow_the_table() {
-        assert_eq!(not_available_duration(Duration::from_millis(10)), Duration::ZERO);
-        assert_eq!(not_available_duration(Duration::from_millis(120)), Duration::ZERO);
+        assert_eq!(
+            not_available_duration(Duration::from_millis(10)),
+            Duration::ZERO
+        );
+        assert_eq!(
+            not_available_duration(Duration::from_millis(120)),
+            Duration::ZERO
+        );
         assert_eq!(
             not_available_duration(Duration::from_millis(600)),
             Duration::from_millis(30000)

@@ -21,8 +21,8 @@ use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 use crate::instance::route::TopicPublishInfo;
 use fault::LatencyFaultTolerance;
-pub use send::{SendResult, SendStatus};
 use send::{PreparedSend, is_retryable, process_send_response};
+pub use send::{SendResult, SendStatus};
 
 /// Producer settings with RocketMQ's defaults.
 #[derive(Debug, Clone)]
@@ -214,7 +214,8 @@ impl Producer {
     pub async fn send(&self, msg: Message) -> Result<SendResult> {
         self.validate(&msg)?;
         let prepared = self.prepare(&msg)?;
-        let span = tracing::debug_span!("send", topic = %msg.topic, group = %self.inner.options.group);
+        let span =
+            tracing::debug_span!("send", topic = %msg.topic, group = %self.inner.options.group);
         self.send_with_retries(prepared, Mode::Sync)
             .instrument(span)
             .await?
@@ -225,7 +226,9 @@ impl Producer {
     pub async fn send_oneway(&self, msg: Message) -> Result<()> {
         self.validate(&msg)?;
         let prepared = self.prepare(&msg)?;
-        self.send_with_retries(prepared, Mode::Oneway).await.map(drop)
+        self.send_with_retries(prepared, Mode::Oneway)
+            .await
+            .map(drop)
     }
 
     /// Sends to one chosen queue (one attempt, as ordered sends must not move queues).
@@ -264,15 +267,20 @@ impl Producer {
 
     /// Ordered send: messages with the same `sharding_key` go to the same queue.
     pub async fn send_orderly(&self, msg: Message, sharding_key: &str) -> Result<SendResult> {
-        self.send_with_selector(msg, |queues, _| select_queue_by_hash(queues.len(), sharding_key))
-            .await
+        self.send_with_selector(msg, |queues, _| {
+            select_queue_by_hash(queues.len(), sharding_key)
+        })
+        .await
     }
 
     /// Sends messages of one topic as SEND_BATCH_MESSAGE, split into chunks of at most
     /// `max_message_size` bytes; one result per chunk.
     pub async fn send_batch(&self, messages: Vec<Message>) -> Result<Vec<SendResult>> {
         batch::validate_batch(&messages)?;
-        let topic = messages.first().map(|m| m.topic.clone()).unwrap_or_default();
+        let topic = messages
+            .first()
+            .map(|m| m.topic.clone())
+            .unwrap_or_default();
         self.validate_topic(&topic)?;
         let mut results = Vec::new();
         for chunk in batch::split_batch(messages, self.inner.options.max_message_size)? {
@@ -303,13 +311,19 @@ impl Producer {
 
     fn validate_topic(&self, topic: &str) -> Result<()> {
         if topic.is_empty() || !has_only_valid_name_chars(topic) {
-            return Err(ClientError::InvalidMessage(format!("invalid topic {topic:?}")));
+            return Err(ClientError::InvalidMessage(format!(
+                "invalid topic {topic:?}"
+            )));
         }
         if topic.len() > ferric_common::topic::names::TOPIC_MAX_LENGTH {
-            return Err(ClientError::InvalidMessage(format!("topic {topic} is too long")));
+            return Err(ClientError::InvalidMessage(format!(
+                "topic {topic} is too long"
+            )));
         }
         if is_not_allowed_send_topic(topic) {
-            return Err(ClientError::InvalidMessage(format!("sending to {topic} is not allowed")));
+            return Err(ClientError::InvalidMessage(format!(
+                "sending to {topic} is not allowed"
+            )));
         }
         Ok(())
     }
@@ -320,7 +334,9 @@ impl Producer {
         }
         self.validate_topic(&msg.topic)?;
         if msg.body.is_empty() {
-            return Err(ClientError::InvalidMessage("the message body is empty".into()));
+            return Err(ClientError::InvalidMessage(
+                "the message body is empty".into(),
+            ));
         }
         if msg.body.len() > self.inner.options.max_message_size {
             return Err(ClientError::MessageTooLarge {
@@ -328,10 +344,12 @@ impl Producer {
                 max: self.inner.options.max_message_size,
             });
         }
-        if let Some(level) = msg.properties.get(PROPERTY_DELAY_TIME_LEVEL) {
-            if level.parse::<i32>().is_err() {
-                return Err(ClientError::InvalidMessage(format!("bad delay level {level:?}")));
-            }
+        if let Some(level) = msg.properties.get(PROPERTY_DELAY_TIME_LEVEL)
+            && level.parse::<i32>().is_err()
+        {
+            return Err(ClientError::InvalidMessage(format!(
+                "bad delay level {level:?}"
+            )));
         }
         Ok(())
     }
@@ -351,7 +369,11 @@ impl Producer {
             .await
     }
 
-    fn select_queue(&self, info: &TopicPublishInfo, last_broker: Option<&str>) -> Option<MessageQueue> {
+    fn select_queue(
+        &self,
+        info: &TopicPublishInfo,
+        last_broker: Option<&str>,
+    ) -> Option<MessageQueue> {
         if !self.inner.options.send_latency_fault_enable {
             return info.select_queue(last_broker);
         }
@@ -463,7 +485,12 @@ impl Producer {
             .master_addr_or_refresh(&mq.broker_name, &mq.topic)
             .await?;
         let options = &self.inner.options;
-        let request = prepared.request(&options.group, mq, options.default_topic_queue_nums, now_ms());
+        let request = prepared.request(
+            &options.group,
+            mq,
+            options.default_topic_queue_nums,
+            now_ms(),
+        );
         match mode {
             Mode::Oneway => {
                 instance.api().invoke_oneway(&addr, request).await?;

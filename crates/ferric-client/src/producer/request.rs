@@ -52,7 +52,9 @@ pub fn create_reply_message(request: &MessageExt, body: impl Into<Bytes>) -> Res
         ClientError::InvalidMessage("request message has no CLUSTER property".into())
     })?;
     let mut reply = Message::new(reply_topic(cluster), body);
-    reply.properties.insert(PROPERTY_MESSAGE_TYPE, REPLY_MESSAGE_FLAG);
+    reply
+        .properties
+        .insert(PROPERTY_MESSAGE_TYPE, REPLY_MESSAGE_FLAG);
     for key in [
         PROPERTY_CORRELATION_ID,
         PROPERTY_MESSAGE_REPLY_TO_CLIENT,
@@ -81,10 +83,8 @@ impl Producer {
             .insert(PROPERTY_CORRELATION_ID, correlation_id.clone());
         msg.properties
             .insert(PROPERTY_MESSAGE_REPLY_TO_CLIENT, instance.client_id());
-        msg.properties.insert(
-            PROPERTY_MESSAGE_TTL,
-            timeout.as_millis().to_string(),
-        );
+        msg.properties
+            .insert(PROPERTY_MESSAGE_TTL, timeout.as_millis().to_string());
         let (sender, receiver) = oneshot::channel();
         instance
             .inner

@@ -79,7 +79,11 @@ impl PreparedSend {
     /// Prepares one message: sets `UNIQ_KEY` (unless present) from `uniq_id`, compresses a body
     /// of at least `compress_over` bytes (sysFlag `0x301`), marks half messages (sysFlag `0x4`)
     /// and moves retry bookkeeping properties into the header.
-    pub fn single(msg: &Message, uniq_id: impl FnOnce() -> String, compress_over: usize) -> Result<Self> {
+    pub fn single(
+        msg: &Message,
+        uniq_id: impl FnOnce() -> String,
+        compress_over: usize,
+    ) -> Result<Self> {
         let mut properties = msg.properties.clone();
         if !properties.contains_key(PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX) {
             properties.insert(PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX, uniq_id());
@@ -185,7 +189,11 @@ pub fn process_send_response(
         ResponseCode::FLUSH_SLAVE_TIMEOUT => SendStatus::FlushSlaveTimeout,
         ResponseCode::SLAVE_NOT_AVAILABLE => SendStatus::SlaveNotAvailable,
         _ => {
-            return Err(ClientError::broker(addr, response.code, response.remark.as_deref()));
+            return Err(ClientError::broker(
+                addr,
+                response.code,
+                response.remark.as_deref(),
+            ));
         }
     };
     let header: SendMessageResponseHeader = response.decode_header()?;
@@ -193,7 +201,11 @@ pub fn process_send_response(
         status,
         msg_id: msg_id.to_owned(),
         offset_msg_id: header.msg_id,
-        message_queue: MessageQueue::new(mq.topic.as_str(), mq.broker_name.as_str(), header.queue_id),
+        message_queue: MessageQueue::new(
+            mq.topic.as_str(),
+            mq.broker_name.as_str(),
+            header.queue_id,
+        ),
         queue_offset: header.queue_offset,
         transaction_id: header.transaction_id,
         region_id: response.ext(MSG_REGION_KEY).map(str::to_owned),

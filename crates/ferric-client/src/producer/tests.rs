@@ -38,9 +38,18 @@ fn send_response_statuses() {
     assert_eq!(ok.msg_id, "U1");
     assert_eq!(ok.region_id.as_deref(), Some("DefaultRegion"));
     for (code, status) in [
-        (ResponseCode::FLUSH_DISK_TIMEOUT, SendStatus::FlushDiskTimeout),
-        (ResponseCode::FLUSH_SLAVE_TIMEOUT, SendStatus::FlushSlaveTimeout),
-        (ResponseCode::SLAVE_NOT_AVAILABLE, SendStatus::SlaveNotAvailable),
+        (
+            ResponseCode::FLUSH_DISK_TIMEOUT,
+            SendStatus::FlushDiskTimeout,
+        ),
+        (
+            ResponseCode::FLUSH_SLAVE_TIMEOUT,
+            SendStatus::FlushSlaveTimeout,
+        ),
+        (
+            ResponseCode::SLAVE_NOT_AVAILABLE,
+            SendStatus::SlaveNotAvailable,
+        ),
     ] {
         let result = send::process_send_response("b", &response(code), &mq, "U1");
         assert_eq!(result.map(|r| r.status).ok(), Some(status));
@@ -55,8 +64,8 @@ fn send_response_statuses() {
 fn compression_and_transaction_flags() {
     let mut msg = Message::new("T", vec![b'a'; 5000]);
     msg.properties.insert("TRAN_MSG", "true");
-    let prepared = send::PreparedSend::single(&msg, || "ID".into(), 4096)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let prepared =
+        send::PreparedSend::single(&msg, || "ID".into(), 4096).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(prepared.sys_flag, 0x301 | 0x4);
     assert!(prepared.body.len() < 5000);
     assert_eq!(prepared.properties.get("UNIQ_KEY"), Some("ID"));
@@ -70,14 +79,14 @@ fn retry_topic_moves_bookkeeping_into_header() {
     let mut msg = Message::new("%RETRY%g", "x");
     msg.properties.insert("RECONSUME_TIME", "3");
     msg.properties.insert("MAX_RECONSUME_TIMES", "16");
-    let prepared = send::PreparedSend::single(&msg, || "ID".into(), 4096)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let prepared =
+        send::PreparedSend::single(&msg, || "ID".into(), 4096).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(prepared.reconsume_times, 3);
     assert_eq!(prepared.max_reconsume_times, Some(16));
     assert!(prepared.properties.get("RECONSUME_TIME").is_none());
     let mut reply = Message::new("C_REPLY_TOPIC", "x");
     reply.properties.insert("MSG_TYPE", "reply");
-    let prepared = send::PreparedSend::single(&reply, || "ID".into(), 4096)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let prepared =
+        send::PreparedSend::single(&reply, || "ID".into(), 4096).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(prepared.request_code().value(), 325);
 }

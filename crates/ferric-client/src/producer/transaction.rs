@@ -157,11 +157,15 @@ impl<L: TransactionListener> TransactionProducer<L> {
     }
 
     /// Sends `msg` as a half message, runs the local transaction, then ends the transaction.
-    pub async fn send_message_in_transaction(&self, mut msg: Message) -> Result<TransactionSendResult> {
+    pub async fn send_message_in_transaction(
+        &self,
+        mut msg: Message,
+    ) -> Result<TransactionSendResult> {
         let group = self.producer.inner.options.group.clone();
         msg.properties.remove(PROPERTY_DELAY_TIME_LEVEL);
         msg.properties.insert(PROPERTY_TRANSACTION_PREPARED, "true");
-        msg.properties.insert(PROPERTY_PRODUCER_GROUP, group.clone());
+        msg.properties
+            .insert(PROPERTY_PRODUCER_GROUP, group.clone());
         let mut send_result = self.producer.send(msg.clone()).await?;
         let local_state = if send_result.status == SendStatus::SendOk {
             if send_result.transaction_id.is_none() {
@@ -173,7 +177,10 @@ impl<L: TransactionListener> TransactionProducer<L> {
         } else {
             LocalTransactionState::RollbackMessage
         };
-        if let Err(error) = self.end_transaction(&group, &send_result, local_state).await {
+        if let Err(error) = self
+            .end_transaction(&group, &send_result, local_state)
+            .await
+        {
             tracing::warn!(%error, msg_id = %send_result.msg_id, "end transaction failed");
         }
         Ok(TransactionSendResult {
@@ -190,7 +197,9 @@ impl<L: TransactionListener> TransactionProducer<L> {
     ) -> Result<()> {
         let instance = &self.producer.inner.instance;
         let mq = &result.message_queue;
-        let addr = instance.master_addr_or_refresh(&mq.broker_name, &mq.topic).await?;
+        let addr = instance
+            .master_addr_or_refresh(&mq.broker_name, &mq.topic)
+            .await?;
         let commit_log_offset = decode_offset_msg_id(&result.offset_msg_id)
             .map(|id| id.commit_log_offset)
             .map_err(|e| crate::ClientError::InvalidMessage(format!("bad offset msg id: {e}")))?;
@@ -204,7 +213,8 @@ impl<L: TransactionListener> TransactionProducer<L> {
             msg_id: result.msg_id.clone(),
             transaction_id: result.transaction_id.clone(),
         };
-        let mut request = RemotingCommand::request(RequestCode::END_TRANSACTION.value()).with_header(&header);
+        let mut request =
+            RemotingCommand::request(RequestCode::END_TRANSACTION.value()).with_header(&header);
         request.set_ext("bname", mq.broker_name.clone());
         instance.api().invoke_oneway(&addr, request).await
     }

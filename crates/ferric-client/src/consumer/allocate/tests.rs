@@ -13,7 +13,11 @@ fn consumers(n: usize) -> Vec<String> {
     (0..n).map(|i| format!("10.0.0.{i}@c{i}")).collect()
 }
 
-fn owners(strategy: &dyn AllocateStrategy, qs: &[MessageQueue], cs: &[String]) -> HashMap<MessageQueue, usize> {
+fn owners(
+    strategy: &dyn AllocateStrategy,
+    qs: &[MessageQueue],
+    cs: &[String],
+) -> HashMap<MessageQueue, usize> {
     let mut count = HashMap::new();
     for c in cs {
         for mq in strategy.allocate(c, qs, cs) {
@@ -27,7 +31,13 @@ fn owners(strategy: &dyn AllocateStrategy, qs: &[MessageQueue], cs: &[String]) -
 fn averagely_matches_java_blocks() {
     let qs = queues(&["broker-a"], 8);
     let cs = consumers(3);
-    let ids = |c: &str| -> Vec<i32> { Averagely.allocate(c, &qs, &cs).iter().map(|q| q.queue_id).collect() };
+    let ids = |c: &str| -> Vec<i32> {
+        Averagely
+            .allocate(c, &qs, &cs)
+            .iter()
+            .map(|q| q.queue_id)
+            .collect()
+    };
     assert_eq!(ids(&cs[0]), vec![0, 1, 2]);
     assert_eq!(ids(&cs[1]), vec![3, 4, 5]);
     assert_eq!(ids(&cs[2]), vec![6, 7]);
@@ -38,7 +48,11 @@ fn averagely_matches_java_blocks() {
 fn circle_deals_round_robin() {
     let qs = queues(&["broker-a"], 5);
     let cs = consumers(2);
-    let ids: Vec<i32> = AveragelyByCircle.allocate(&cs[1], &qs, &cs).iter().map(|q| q.queue_id).collect();
+    let ids: Vec<i32> = AveragelyByCircle
+        .allocate(&cs[1], &qs, &cs)
+        .iter()
+        .map(|q| q.queue_id)
+        .collect();
     assert_eq!(ids, vec![1, 3]);
 }
 
@@ -46,7 +60,8 @@ fn circle_deals_round_robin() {
 fn more_consumers_than_queues() {
     let qs = queues(&["broker-a"], 2);
     let cs = consumers(5);
-    let strategies: [&dyn AllocateStrategy; 3] = [&Averagely, &AveragelyByCircle, &ConsistentHash::default()];
+    let strategies: [&dyn AllocateStrategy; 3] =
+        [&Averagely, &AveragelyByCircle, &ConsistentHash::default()];
     for s in strategies {
         let owned = owners(s, &qs, &cs);
         assert_eq!(owned.len(), 2, "{}", s.name());
@@ -58,7 +73,9 @@ fn more_consumers_than_queues() {
 fn machine_room_takes_only_its_rooms() {
     let qs = queues(&["hz@broker-a", "sh@broker-b"], 4);
     let cs = consumers(3);
-    let strategy = ByMachineRoom { consume_idcs: HashSet::from(["hz".to_owned()]) };
+    let strategy = ByMachineRoom {
+        consume_idcs: HashSet::from(["hz".to_owned()]),
+    };
     let owned = owners(&strategy, &qs, &cs);
     assert_eq!(owned.len(), 4);
     assert!(owned.keys().all(|q| q.broker_name.starts_with("hz@")));

@@ -70,13 +70,14 @@ async fn consume_batch_inner(
     if pq.is_dropped() {
         return;
     }
-    let status = match tokio::time::timeout(inner.options.consume_timeout, listener(msgs.clone())).await {
-        Ok(status) => status,
-        Err(_) => {
-            tracing::warn!(?mq, "listener timed out; messages will be redelivered");
-            ConsumeConcurrentlyStatus::ReconsumeLater
-        }
-    };
+    let status =
+        match tokio::time::timeout(inner.options.consume_timeout, listener(msgs.clone())).await {
+            Ok(status) => status,
+            Err(_) => {
+                tracing::warn!(?mq, "listener timed out; messages will be redelivered");
+                ConsumeConcurrentlyStatus::ReconsumeLater
+            }
+        };
     let mut failed = Vec::new();
     if status == ConsumeConcurrentlyStatus::ReconsumeLater {
         if inner.is_clustering() {
@@ -87,7 +88,11 @@ async fn consume_batch_inner(
                 }
             }
         } else {
-            tracing::warn!(?mq, count = msgs.len(), "broadcast consumption failed; messages dropped");
+            tracing::warn!(
+                ?mq,
+                count = msgs.len(),
+                "broadcast consumption failed; messages dropped"
+            );
         }
     }
     let done: Vec<MessageExt> = msgs
@@ -103,15 +108,24 @@ async fn consume_batch_inner(
         for msg in &mut failed {
             msg.reconsume_times += 1;
         }
-        inner
-            .tasks
-            .spawn(consume_batch(Arc::clone(&inner), mq, pq, failed, LOCAL_RETRY_DELAY));
+        inner.tasks.spawn(consume_batch(
+            Arc::clone(&inner),
+            mq,
+            pq,
+            failed,
+            LOCAL_RETRY_DELAY,
+        ));
     }
 }
 
 /// CONSUMER_SEND_MSG_BACK for a failed message (delay level 0: the broker picks
 /// `3 + reconsumeTimes`; -1 sends straight to the DLQ).
-async fn send_back(inner: &PushInner, mq: &MessageQueue, msg: &MessageExt, delay_level: i32) -> Result<()> {
+async fn send_back(
+    inner: &PushInner,
+    mq: &MessageQueue,
+    msg: &MessageExt,
+    delay_level: i32,
+) -> Result<()> {
     let addr = inner
         .instance
         .master_addr_or_refresh(&mq.broker_name, &mq.topic)
@@ -134,11 +148,14 @@ async fn send_back(inner: &PushInner, mq: &MessageQueue, msg: &MessageExt, delay
 }
 
 fn max_reconsume_times(inner: &PushInner) -> i32 {
-    inner.options.max_reconsume_times.unwrap_or(if inner.is_orderly() {
-        i32::MAX
-    } else {
-        DEFAULT_MAX_RECONSUME_TIMES
-    })
+    inner
+        .options
+        .max_reconsume_times
+        .unwrap_or(if inner.is_orderly() {
+            i32::MAX
+        } else {
+            DEFAULT_MAX_RECONSUME_TIMES
+        })
 }
 
 /// Orderly consumption of one queue: one batch at a time, under the broker lock in clustering.
@@ -179,7 +196,9 @@ pub(super) async fn orderly_loop(inner: Arc<PushInner>, mq: MessageQueue, pq: Ar
         let commit = match status {
             ConsumeOrderlyStatus::Success => true,
             ConsumeOrderlyStatus::SuspendCurrentQueueAMoment => {
-                let exhausted = msgs.iter().any(|m| m.reconsume_times >= max_reconsume_times(&inner));
+                let exhausted = msgs
+                    .iter()
+                    .any(|m| m.reconsume_times >= max_reconsume_times(&inner));
                 if exhausted && inner.is_clustering() {
                     // Give up on the batch: dead-letter it and move on.
                     let mut all_sent = true;

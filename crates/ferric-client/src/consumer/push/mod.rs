@@ -47,7 +47,8 @@ pub enum ConsumeOrderlyStatus {
     SuspendCurrentQueueAMoment,
 }
 
-type ConcurrentFn = dyn Fn(Vec<MessageExt>) -> BoxFuture<'static, ConsumeConcurrentlyStatus> + Send + Sync;
+type ConcurrentFn =
+    dyn Fn(Vec<MessageExt>) -> BoxFuture<'static, ConsumeConcurrentlyStatus> + Send + Sync;
 type OrderlyFn = dyn Fn(Vec<MessageExt>) -> BoxFuture<'static, ConsumeOrderlyStatus> + Send + Sync;
 
 #[derive(Clone)]
@@ -201,7 +202,9 @@ impl PushConsumerBuilder {
         F: Fn(Vec<MessageExt>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ConsumeConcurrentlyStatus> + Send + 'static,
     {
-        self.listener = Some(Listener::Concurrent(Arc::new(move |msgs| Box::pin(listener(msgs)))));
+        self.listener = Some(Listener::Concurrent(Arc::new(move |msgs| {
+            Box::pin(listener(msgs))
+        })));
         self
     }
 
@@ -211,7 +214,9 @@ impl PushConsumerBuilder {
         F: Fn(Vec<MessageExt>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ConsumeOrderlyStatus> + Send + 'static,
     {
-        self.listener = Some(Listener::Orderly(Arc::new(move |msgs| Box::pin(listener(msgs)))));
+        self.listener = Some(Listener::Orderly(Arc::new(move |msgs| {
+            Box::pin(listener(msgs))
+        })));
         self
     }
 
@@ -233,13 +238,21 @@ impl PushConsumerBuilder {
             .map(|(topic, expr)| build_subscription(topic, expr, now_ms()))
             .collect();
         if options.message_model == MessageModel::Clustering {
-            subscriptions.push(build_subscription(&retry_topic(&options.group), "*", now_ms()));
+            subscriptions.push(build_subscription(
+                &retry_topic(&options.group),
+                "*",
+                now_ms(),
+            ));
         }
         let instance = ClientInstance::acquire(&self.client).await?;
         let offsets = match options.message_model {
             MessageModel::Clustering => OffsetStore::remote(instance.clone(), &options.group),
             MessageModel::Broadcasting => {
-                match OffsetStore::local(instance.clone(), &options.group, options.offset_store_dir.clone()) {
+                match OffsetStore::local(
+                    instance.clone(),
+                    &options.group,
+                    options.offset_store_dir.clone(),
+                ) {
                     Ok(store) => store,
                     Err(error) => {
                         instance.release().await;
@@ -268,7 +281,10 @@ impl PushConsumerBuilder {
                 tracing::warn!(topic = %sub.topic, %error, "route lookup at start failed");
             }
         }
-        instance.register_consumer(&inner.options.group, Arc::clone(&inner) as Arc<dyn ConsumerHandle>);
+        instance.register_consumer(
+            &inner.options.group,
+            Arc::clone(&inner) as Arc<dyn ConsumerHandle>,
+        );
         instance.send_heartbeat_now().await;
         rebalance::start_services(&inner);
         rebalance::rebalance(&inner).await;

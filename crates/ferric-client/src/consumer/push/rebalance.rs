@@ -96,7 +96,9 @@ async fn allocate(inner: &PushInner, topic: &str) -> Result<Vec<MessageQueue>> {
         .consumer_id_list(&addr, &inner.options.group, timeout)
         .await?;
     ids.sort();
-    Ok(inner.strategy.allocate(inner.instance.client_id(), &all, &ids))
+    Ok(inner
+        .strategy
+        .allocate(inner.instance.client_id(), &all, &ids))
 }
 
 async fn update_queues(inner: &PushInner, topic: &str, assigned: Vec<MessageQueue>) {
@@ -119,7 +121,12 @@ async fn update_queues(inner: &PushInner, topic: &str, assigned: Vec<MessageQueu
         if inner.queues.lock().contains_key(&mq) {
             continue;
         }
-        if inner.is_orderly() && inner.is_clustering() && !lock_queues(inner, &[mq.clone()]).await.contains(&mq) {
+        if inner.is_orderly()
+            && inner.is_clustering()
+            && !lock_queues(inner, std::slice::from_ref(&mq))
+                .await
+                .contains(&mq)
+        {
             tracing::debug!(?mq, "queue not locked yet, retry at the next rebalance");
             continue;
         }
@@ -137,7 +144,12 @@ async fn update_queues(inner: &PushInner, topic: &str, assigned: Vec<MessageQueu
         inner.queues.lock().insert(mq.clone(), Arc::clone(&pq));
         tracing::info!(?mq, offset, "queue assigned");
         let Some(me) = inner.me.upgrade() else { return };
-        inner.tasks.spawn(pull_loop(Arc::clone(&me), mq.clone(), Arc::clone(&pq), offset));
+        inner.tasks.spawn(pull_loop(
+            Arc::clone(&me),
+            mq.clone(),
+            Arc::clone(&pq),
+            offset,
+        ));
         if inner.is_orderly() {
             inner.tasks.spawn(consume::orderly_loop(me, mq, pq));
         }
@@ -178,17 +190,26 @@ async fn compute_pull_from_where(inner: &PushInner, mq: &MessageQueue) -> Result
     }
 }
 
-async fn pull_loop(inner: Arc<PushInner>, mq: MessageQueue, pq: Arc<ProcessQueue>, mut next_offset: i64) {
+async fn pull_loop(
+    inner: Arc<PushInner>,
+    mq: MessageQueue,
+    pq: Arc<ProcessQueue>,
+    mut next_offset: i64,
+) {
     let Some(sub) = inner.subscription(&mq.topic).cloned() else {
         return;
     };
     let retry = retry_topic(&inner.options.group);
-    let size_limit = inner.options.pull_threshold_size_for_queue.saturating_mul(1024 * 1024);
+    let size_limit = inner
+        .options
+        .pull_threshold_size_for_queue
+        .saturating_mul(1024 * 1024);
     loop {
         if pq.is_dropped() {
             return;
         }
-        let wait = if pq.count() > inner.options.pull_threshold_for_queue || pq.size() > size_limit {
+        let wait = if pq.count() > inner.options.pull_threshold_for_queue || pq.size() > size_limit
+        {
             Some(PULL_DELAY_WHEN_FLOW_CONTROL)
         } else if inner.is_orderly() && inner.is_clustering() && !pq.is_locked() {
             Some(PULL_DELAY_WHEN_EXCEPTION)
@@ -202,7 +223,11 @@ async fn pull_loop(inner: Arc<PushInner>, mq: MessageQueue, pq: Arc<ProcessQueue
             }
         }
         let commit_offset = if inner.is_clustering() {
-            inner.offsets.read(&mq, ReadOffsetType::Memory).await.unwrap_or(-1)
+            inner
+                .offsets
+                .read(&mq, ReadOffsetType::Memory)
+                .await
+                .unwrap_or(-1)
         } else {
             0
         };
@@ -212,7 +237,12 @@ async fn pull_loop(inner: Arc<PushInner>, mq: MessageQueue, pq: Arc<ProcessQueue
             subscription: &sub,
             offset: next_offset,
             max_nums: inner.options.pull_batch_size,
-            sys_flag: pull_sys_flag(inner.is_clustering() && commit_offset > 0, true, false, false),
+            sys_flag: pull_sys_flag(
+                inner.is_clustering() && commit_offset > 0,
+                true,
+                false,
+                false,
+            ),
             commit_offset: commit_offset.max(0),
             suspend: BROKER_SUSPEND_MAX_TIME,
             timeout: PULL_TIMEOUT_WHEN_SUSPEND,
@@ -294,7 +324,9 @@ pub(super) async fn reset_offsets(inner: &PushInner, offsets: Vec<(MessageQueue,
 fn by_broker(mqs: &[MessageQueue]) -> BTreeMap<String, Vec<MessageQueue>> {
     let mut map: BTreeMap<String, Vec<MessageQueue>> = BTreeMap::new();
     for mq in mqs {
-        map.entry(mq.broker_name.clone()).or_default().push(mq.clone());
+        map.entry(mq.broker_name.clone())
+            .or_default()
+            .push(mq.clone());
     }
     map
 }
@@ -313,10 +345,19 @@ pub(super) async fn lock_queues(inner: &PushInner, mqs: &[MessageQueue]) -> Vec<
     let timeout = inner.instance.config().mq_client_api_timeout;
     let mut locked = Vec::new();
     for (broker, queues) in by_broker(mqs) {
-        let Ok(addr) = inner.instance.master_addr_or_refresh(&broker, &queues[0].topic).await else {
+        let Ok(addr) = inner
+            .instance
+            .master_addr_or_refresh(&broker, &queues[0].topic)
+            .await
+        else {
             continue;
         };
-        match inner.instance.api().lock_batch_mq(&addr, &lock_body(inner, queues), timeout).await {
+        match inner
+            .instance
+            .api()
+            .lock_batch_mq(&addr, &lock_body(inner, queues), timeout)
+            .await
+        {
             Ok(ok) => locked.extend(ok),
             Err(error) => tracing::debug!(%broker, %error, "lock batch failed"),
         }
@@ -327,8 +368,15 @@ pub(super) async fn lock_queues(inner: &PushInner, mqs: &[MessageQueue]) -> Vec<
 async fn unlock_queues(inner: &PushInner, mqs: &[MessageQueue]) {
     let timeout = inner.instance.config().mq_client_api_timeout;
     for (broker, queues) in by_broker(mqs) {
-        let Some(addr) = inner.instance.master_addr(&broker) else { continue };
-        if let Err(error) = inner.instance.api().unlock_batch_mq(&addr, &lock_body(inner, queues), timeout).await {
+        let Some(addr) = inner.instance.master_addr(&broker) else {
+            continue;
+        };
+        if let Err(error) = inner
+            .instance
+            .api()
+            .unlock_batch_mq(&addr, &lock_body(inner, queues), timeout)
+            .await
+        {
             tracing::debug!(%broker, %error, "unlock batch failed");
         }
     }
