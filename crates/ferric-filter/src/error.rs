@@ -24,8 +24,9 @@ pub enum FilterError {
     /// The expression text is longer than [`crate::MAX_EXPRESSION_LEN`].
     #[error("expression is {len} bytes long; at most {max} are accepted")]
     TooLong { len: usize, max: usize },
-    /// Parentheses, prefix operators or chained comparisons nest deeper than
-    /// [`crate::MAX_NESTING`].
+    /// The expression tree is deeper than [`crate::MAX_TREE_DEPTH`], or
+    /// parentheses and prefix operators nest deeper than [`crate::MAX_NESTING`];
+    /// `max` is the limit that was hit.
     #[error("expression nests deeper than {max} levels at byte {position}")]
     TooDeep { position: usize, max: usize },
     /// A tag expression made only of `||` separators (Java's `split` then

@@ -22,10 +22,11 @@
 //! properties. Anything implementing [`PropertySource`] can be evaluated.
 //!
 //! # Limits
-//! Expressions are at most [`MAX_EXPRESSION_LEN`] bytes and nest at most
-//! [`MAX_NESTING`] levels (parentheses, prefix operators and chained
-//! comparisons); both are refused with a typed error instead of recursing
-//! without bound. `AND`/`OR` chains are flat and do not count as nesting.
+//! Expressions are at most [`MAX_EXPRESSION_LEN`] bytes, their trees at most
+//! [`MAX_TREE_DEPTH`] levels deep, and parentheses and prefix operators nest
+//! at most [`MAX_NESTING`] levels; anything beyond is refused with a typed
+//! error instead of recursing without bound. `AND`/`OR` chains are flat and
+//! add a single level.
 #![deny(unsafe_code)]
 
 mod error;
@@ -41,8 +42,15 @@ pub use tag::{SUB_ALL, TagExpression};
 /// Longest accepted SQL92 expression, in bytes.
 pub const MAX_EXPRESSION_LEN: usize = 16 * 1024;
 
-/// Deepest accepted nesting of an SQL92 expression.
-pub const MAX_NESTING: usize = 64;
+/// Deepest accepted SQL92 expression tree (chained `=`, `IS NULL`, `NOT`,
+/// unary minus and parenthesised sub-expressions each add a level).
+pub const MAX_TREE_DEPTH: usize = 64;
+
+/// Deepest accepted nesting of parentheses and prefix operators in the text.
+/// It is twice [`MAX_TREE_DEPTH`] so that the printed form of every accepted
+/// tree (which may need a parenthesis and a prefix operator per level) is
+/// accepted too.
+pub const MAX_NESTING: usize = 2 * MAX_TREE_DEPTH;
 
 /// RocketMQ's `ExpressionType` of a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -379,3 +379,33 @@ fn printer_output_reparses() {
         "(a = 'x') AND (NOT b)"
     );
 }
+
+/// Found by the `sql92_parse` fuzz target: a tree near the depth limit whose
+/// printed form needs a parenthesis and a minus sign per level.
+#[test]
+fn printed_form_of_a_deep_tree_is_accepted() {
+    let text = format!(
+        "a{}",
+        " = -(b = 1)".repeat(ferric_filter::MAX_TREE_DEPTH / 2 - 1)
+    );
+    let tree = parse(&text).unwrap();
+    let printed = tree.to_string();
+    assert_eq!(parse(&printed).unwrap(), tree, "printed as {printed}");
+
+    let fuzz_input = "S=GA2II0=0=G=sSsGssA2II0=0=ssS=ssGS=-------GA2II0=0=ssSs=--AsS=----S=-------GA2II0=0=0=ssS4=--AsS=-sGS=-------GA2II0=0=ssSs=--AsS=----S=-------GA2II0=0=0=ssS4=--AsS=-------GI0=0=ssSsGS=-------GA2II0=0=ssSs=--AsS=-------GA2II0=--------GI0=0=ssSsGS=-------GA2II0=0=ssSs=--AsS=-------GA2II0=---GI0=0=ssS=ssGS=-------GA2II0=0=ssSs=--AsS=-------GA2II0=0=ssSs=--AsGAA2II0=0=ssSs=--AsGA";
+    let tree = parse(fuzz_input).unwrap();
+    let printed = tree.to_string();
+    assert_eq!(parse(&printed).unwrap(), tree, "printed as {printed}");
+}
+
+#[test]
+fn deepest_accepted_parentheses_fit_the_stack_of_a_test_thread() {
+    let text = format!(
+        "{}a = 1{}",
+        "(".repeat(MAX_NESTING),
+        ")".repeat(MAX_NESTING)
+    );
+    assert!(Sql92Filter::compile(&text).is_ok());
+    let prefixes = format!("{}a = 1", "+ ".repeat(MAX_NESTING - 1));
+    assert!(Sql92Filter::compile(&prefixes).is_ok());
+}

@@ -210,6 +210,6 @@ proptest! {
             _ => format!("a{}", " IS NULL".repeat(depth)),
         };
         let result = Sql92Filter::compile(&text);
-        prop_assert!(matches!(result, Err(FilterError::TooDeep { max, .. }) if max == MAX_NESTING), "{:?}", result);
+        prop_assert!(matches!(result, Err(FilterError::TooDeep { .. })), "{:?}", result);
     }
 }

@@ -24,7 +24,7 @@ pub struct Sql92Filter {
 impl Sql92Filter {
     /// Parses and checks `expression` the way RocketMQ's `SelectorParser`
     /// does. Input longer than [`crate::MAX_EXPRESSION_LEN`] or nested deeper
-    /// than [`crate::MAX_NESTING`] is refused.
+    /// than [`crate::MAX_NESTING`] / [`crate::MAX_TREE_DEPTH`] is refused.
     pub fn compile(expression: &str) -> Result<Self, FilterError> {
         let tree = parse(expression)?;
         Ok(Self {

@@ -23,7 +23,7 @@ use super::checks::{
     require_orderable, semantic,
 };
 use super::lexer::{Keyword, Token, TokenKind, tokenize};
-use crate::{FilterError, MAX_EXPRESSION_LEN, MAX_NESTING};
+use crate::{FilterError, MAX_EXPRESSION_LEN, MAX_NESTING, MAX_TREE_DEPTH};
 
 /// Parses a whole selector. The result is a boolean expression or a property.
 pub fn parse(text: &str) -> Result<Expression, FilterError> {
@@ -103,10 +103,10 @@ impl Parser {
     }
 
     fn node(&self, expr: Expression, start: usize, depth: usize) -> Result<Node, FilterError> {
-        if depth > MAX_NESTING {
+        if depth > MAX_TREE_DEPTH {
             return Err(FilterError::TooDeep {
                 position: start,
-                max: MAX_NESTING,
+                max: MAX_TREE_DEPTH,
             });
         }
         Ok(Node { expr, start, depth })
