@@ -8,7 +8,7 @@ use ferric_filter::{Sql92Filter, TagExpression};
 
 const TYPICAL: &str = "fxColor = 'red' AND fxNum > 1";
 const WIDER: &str = "(region IN ('eu-west', 'eu-central', 'us-east') OR vip = 'true') \
-    AND price BETWEEN 10 AND 200.5 AND TAGS <> 'TagZ' AND shop IS NOT NULL";
+    AND price BETWEEN 10.0 AND 200.5 AND TAGS <> 'TagZ' AND shop IS NOT NULL";
 
 fn properties() -> HashMap<String, String> {
     [
