@@ -25,7 +25,11 @@ fuzz_target!(|data: &[u8]| {
         let _ = filter.evaluate(PROPERTIES);
         let _ = filter.evaluate_detailed(&[][..]);
         let printed = filter.expression().to_string();
-        assert_eq!(parse(&printed).as_ref(), Ok(filter.expression()), "printed as {printed:?}");
+        assert_eq!(
+            parse(&printed).as_ref(),
+            Ok(filter.expression()),
+            "printed as {printed:?}"
+        );
     }
     if let Ok(tags) = TagExpression::parse(text) {
         let _ = tags.matches_tag_code(2598919);
