@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 
-from rocketmq.client import Message, Producer, PushConsumer, ConsumeStatus
+from rocketmq.client import Message, Producer, PushConsumer
 from rocketmq.ffi import dll
 from rocketmq.exceptions import ffi_check
 
@@ -92,7 +92,7 @@ def consume(args):
         msg_id = decode(message.id)
         with lock:
             if msg_id in seen:
-                return ConsumeStatus.CONSUME_SUCCESS
+                return None
             seen.add(msg_id)
         properties = {}
         for key in keys:
@@ -110,7 +110,7 @@ def consume(args):
             "queue_id": message.queue_id,
             "queue_offset": message.queue_offset,
         })
-        return ConsumeStatus.CONSUME_SUCCESS
+        return None
 
     consumer = PushConsumer(args.group, orderly=args.orderly)
     consumer.set_namesrv_addr(args.namesrv)
