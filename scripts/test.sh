@@ -2,6 +2,7 @@
 # The one command that runs Ferric's checks and tests (README, CI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/interop-setup.sh
 echo "== rustfmt"
 cargo fmt --all -- --check
 echo "== clippy"
