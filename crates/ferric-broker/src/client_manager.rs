@@ -163,6 +163,16 @@ impl ConsumerManager {
             .cloned()
     }
 
+    /// The live channel of the consumer whose client id is `client_id`.
+    pub fn find_channel(&self, client_id: &str) -> Option<Channel> {
+        self.groups
+            .lock()
+            .values()
+            .flat_map(|info| info.channels.values())
+            .find(|client| client.client_id == client_id && client.channel.is_active())
+            .map(|client| client.channel.clone())
+    }
+
     /// Groups with an online consumer subscribed to `topic`.
     pub fn groups_by_topic(&self, topic: &str) -> Vec<String> {
         self.groups
@@ -178,6 +188,8 @@ impl ConsumerManager {
 #[derive(Debug, Default)]
 pub struct ProducerManager {
     groups: Mutex<HashMap<String, HashMap<u64, ClientChannelInfo>>>,
+    /// Round-robin position of [`ProducerManager::available_channel`].
+    next_channel: std::sync::atomic::AtomicUsize,
 }
 
 impl ProducerManager {
@@ -223,6 +235,38 @@ impl ProducerManager {
         }
         groups.retain(|_, members| !members.is_empty());
         evicted
+    }
+
+    /// One live channel of `group`, round-robin over its members (the target of
+    /// CHECK_TRANSACTION_STATE).
+    pub fn available_channel(&self, group: &str) -> Option<Channel> {
+        let mut live: Vec<Channel> = self
+            .groups
+            .lock()
+            .get(group)?
+            .values()
+            .filter(|client| client.channel.is_active())
+            .map(|client| client.channel.clone())
+            .collect();
+        if live.is_empty() {
+            return None;
+        }
+        live.sort_by_key(Channel::id);
+        let turn = self
+            .next_channel
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(live.swap_remove(turn % live.len()))
+    }
+
+    /// The live channel of the producer whose client id is `client_id` (the target of
+    /// PUSH_REPLY_MESSAGE_TO_CLIENT).
+    pub fn find_channel(&self, client_id: &str) -> Option<Channel> {
+        self.groups
+            .lock()
+            .values()
+            .flat_map(HashMap::values)
+            .find(|client| client.client_id == client_id && client.channel.is_active())
+            .map(|client| client.channel.clone())
     }
 
     /// The connections of `group`.

@@ -138,6 +138,7 @@ impl BrokerController {
         let stop_services = CancellationToken::new();
         let services = TaskTracker::new();
         spawn_services(&ctx, &services, &stop_services);
+        crate::transaction::check::spawn(&ctx, &services, &stop_services);
 
         let config = &ctx.config;
         let boot = if config.namesrv_addr.is_empty() {

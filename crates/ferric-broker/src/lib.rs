@@ -9,15 +9,20 @@
 //! * request processing ([`processor`]): send (10/310/320), pull (11/361) with long polling
 //!   ([`long_polling`]), heartbeats and client bookkeeping ([`client_manager`]), queue locks
 //!   ([`rebalance_lock`]), offsets and message queries, and the admin codes;
+//! * transactional messages: half messages, END_TRANSACTION, the check service and its
+//!   CHECK_TRANSACTION_STATE check-backs ([`transaction`]); request/reply: SEND_REPLY_MESSAGE
+//!   stored in `<cluster>_REPLY_TOPIC` and pushed to the requester ([`processor::reply`]);
 //! * registration with the NameServers ([`namesrv_api`]);
 //! * the lifecycle ([`controller`]): [`BrokerController::start`] takes bound listeners and
 //!   returns a [`BrokerHandle`] whose `shutdown` stops accepting, drains connections,
 //!   unregisters, persists the config files and shuts the store down;
 //! * command-line handling shared by `mqbroker` and `ferric` ([`cli`]).
 //!
-//! What it does not do (yet): delay levels, retry/DLQ (CONSUMER_SEND_MSG_BACK), transactions,
-//! request/reply push, HA replication, SQL92 filtering (refused with SYSTEM_ERROR) and ACL.
-//! Messages with `DELAY` or transaction flags are stored as sent, to their own topic.
+//! What it does not do (yet): delay levels, retry/DLQ (CONSUMER_SEND_MSG_BACK),
+//! HA replication, SQL92 filtering (refused with SYSTEM_ERROR) and ACL.
+//! Messages with `DELAY` are stored as sent, to their own topic. A send with the PREPARED
+//! SYSFLAG but without `TRAN_MSG=true` is stored as sent too (and, as in RocketMQ, never
+//! reaches a ConsumeQueue).
 //!
 //! Wire facts this crate relies on: every send response carries `MSG_REGION` and `TRACE_ON`
 //! in its extFields; pull responses always carry `suggestWhichBrokerId`, `nextBeginOffset`,
@@ -43,6 +48,7 @@ pub mod processor;
 pub mod rebalance_lock;
 pub mod stats;
 pub mod topic_manager;
+pub mod transaction;
 
 pub use config::BrokerConfig;
 pub use controller::{BrokerController, BrokerHandle};

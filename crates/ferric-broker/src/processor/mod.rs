@@ -3,6 +3,8 @@
 //!
 //! * [`send`]: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320);
 //! * [`pull`]: PULL_MESSAGE (11), LITE_PULL_MESSAGE (361), long polling;
+//! * [`end_transaction`]: END_TRANSACTION (37), see [`crate::transaction`];
+//! * [`reply`]: SEND_REPLY_MESSAGE (324), SEND_REPLY_MESSAGE_V2 (325), request/reply push;
 //! * [`client`]: HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG, GET_CONSUMER_LIST_BY_GROUP,
 //!   LOCK_BATCH_MQ, UNLOCK_BATCH_MQ;
 //! * [`query`]: consumer offsets, queue offsets and times, QUERY_MESSAGE, VIEW_MESSAGE_BY_ID;
@@ -14,8 +16,10 @@
 
 pub mod admin;
 pub mod client;
+pub mod end_transaction;
 pub mod pull;
 pub mod query;
+pub mod reply;
 pub mod send;
 
 use std::sync::Arc;
@@ -55,6 +59,12 @@ impl BrokerProcessor {
             }
             RequestCode::PULL_MESSAGE | RequestCode::LITE_PULL_MESSAGE if !self.fast_port => {
                 pull::pull_message(ctx, channel, request.clone(), true).await
+            }
+            RequestCode::END_TRANSACTION => {
+                end_transaction::end_transaction(ctx, channel, &request).await
+            }
+            RequestCode::SEND_REPLY_MESSAGE | RequestCode::SEND_REPLY_MESSAGE_V2 => {
+                reply::send_reply(ctx, channel, &request).await.map(Some)
             }
             RequestCode::HEART_BEAT => client::heartbeat(ctx, channel, &request).map(Some),
             RequestCode::UNREGISTER_CLIENT => {

@@ -224,6 +224,13 @@ pub async fn send_message(
             ..template
         }]
     };
+    let (messages, _half) = crate::transaction::half::prepare_send(
+        ctx.config.reject_transaction_message,
+        &ctx.config.broker_ip1,
+        &header_properties,
+        batch,
+        messages,
+    )?;
     if ctx.store()?.is_disk_full() {
         return Err(BrokerError::refused(
             ResponseCode::SERVICE_NOT_AVAILABLE,
