@@ -26,7 +26,7 @@ fn message(index: usize) -> OutgoingMessage {
 
 fn check_all(pulled: &[PulledMessage]) -> Result<()> {
     ensure!(pulled.len() == COUNT, "pulled {} of {COUNT}", pulled.len());
-    let mut seen = vec![false; COUNT];
+    let mut seen = [false; COUNT];
     for got in pulled {
         let index: usize = got.properties.get("idx").unwrap_or_default().parse()?;
         ensure!(
