@@ -168,6 +168,8 @@ broker_config! {
     max_index_num: usize = 20_000_000 => "maxIndexNum";
     message_index_enable: bool = true => "messageIndexEnable";
     message_delay_level: String = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".to_owned() => "messageDelayLevel";
+    flush_delay_offset_interval: u64 = 10_000 => "flushDelayOffsetInterval";
+    timer_max_delay_sec: i64 = 259_200 => "timerMaxDelaySec";
     max_transfer_bytes_on_message_in_memory: usize = 262_144 => "maxTransferBytesOnMessageInMemory";
     max_transfer_count_on_message_in_memory: usize = 32 => "maxTransferCountOnMessageInMemory";
     default_query_max_num: usize = 32 => "defaultQueryMaxNum";

@@ -51,6 +51,12 @@ pub struct BrokerContext {
     pub boot_timestamp: i64,
     /// Version of the broker configuration (GET_BROKER_CONFIG header).
     pub config_version: DataVersion,
+    /// Delay levels (`SCHEDULE_TOPIC_XXXX`, `delayOffset.json`).
+    pub schedule: crate::schedule::ScheduleMessageService,
+    /// RocketMQ 5 timer messages.
+    pub timers: crate::timer::TimerMessageService,
+    /// Compiled SQL92 subscriptions.
+    pub filters: crate::filter::ConsumerFilterManager,
 }
 
 impl BrokerContext {
@@ -66,6 +72,9 @@ impl BrokerContext {
         let now = crate::persist::now_ms();
         Self {
             namesrv: NamesrvApi::new(&config),
+            schedule: crate::schedule::ScheduleMessageService::new(&config),
+            timers: crate::timer::TimerMessageService::new(&config),
+            filters: crate::filter::ConsumerFilterManager::default(),
             config,
             store: RwLock::new(Some(Arc::new(store))),
             topics,

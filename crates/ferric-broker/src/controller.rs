@@ -104,6 +104,8 @@ impl BrokerController {
             tokio::task::spawn_blocking(move || -> Result<(), BrokerError> {
                 ctx.topics.persist()?;
                 ctx.groups.persist()?;
+                ctx.schedule.load(&ctx.config)?;
+                ctx.timers.load()?;
                 Ok(())
             })
             .await??;
@@ -139,6 +141,7 @@ impl BrokerController {
         let services = TaskTracker::new();
         spawn_services(&ctx, &services, &stop_services);
         crate::transaction::check::spawn(&ctx, &services, &stop_services);
+        crate::schedule::spawn(&ctx, &services, &stop_services);
 
         let config = &ctx.config;
         let boot = if config.namesrv_addr.is_empty() {
@@ -327,6 +330,8 @@ impl BrokerHandle {
             ctx.topics.persist()?;
             ctx.groups.persist()?;
             ctx.offsets.persist()?;
+            ctx.schedule.persist()?;
+            ctx.timers.persist()?;
             Ok(())
         })
         .await??;

@@ -12,15 +12,18 @@
 //! * transactional messages: half messages, END_TRANSACTION, the check service and its
 //!   CHECK_TRANSACTION_STATE check-backs ([`transaction`]); request/reply: SEND_REPLY_MESSAGE
 //!   stored in `<cluster>_REPLY_TOPIC` and pushed to the requester ([`processor::reply`]);
+//! * consumer retry and dead letters: CONSUMER_SEND_MSG_BACK and retry-topic sends
+//!   ([`processor::send_back`]); delay levels through `SCHEDULE_TOPIC_XXXX` with
+//!   `config/delayOffset.json` ([`schedule`]); RocketMQ 5 timer properties ([`timer`]);
+//!   SQL92 and tag filtering on pulls ([`filter`], SQL92 needs `enablePropertyFilter`);
 //! * registration with the NameServers ([`namesrv_api`]);
 //! * the lifecycle ([`controller`]): [`BrokerController::start`] takes bound listeners and
 //!   returns a [`BrokerHandle`] whose `shutdown` stops accepting, drains connections,
 //!   unregisters, persists the config files and shuts the store down;
 //! * command-line handling shared by `mqbroker` and `ferric` ([`cli`]).
 //!
-//! What it does not do (yet): delay levels, retry/DLQ (CONSUMER_SEND_MSG_BACK),
-//! HA replication, SQL92 filtering (refused with SYSTEM_ERROR) and ACL.
-//! Messages with `DELAY` are stored as sent, to their own topic. A send with the PREPARED
+//! What it does not do (yet): HA replication and ACL; delay levels and timers apply to single
+//! sends, not to the entries of a batch. A send with the PREPARED
 //! SYSFLAG but without `TRAN_MSG=true` is stored as sent too (and, as in RocketMQ, never
 //! reaches a ConsumeQueue).
 //!
@@ -39,6 +42,7 @@ pub mod config;
 pub mod context;
 pub mod controller;
 pub mod error;
+pub mod filter;
 pub mod group_manager;
 pub mod long_polling;
 pub mod namesrv_api;
@@ -46,7 +50,9 @@ pub mod offset_manager;
 pub mod persist;
 pub mod processor;
 pub mod rebalance_lock;
+pub mod schedule;
 pub mod stats;
+pub mod timer;
 pub mod topic_manager;
 pub mod transaction;
 

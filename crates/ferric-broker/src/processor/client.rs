@@ -55,6 +55,8 @@ pub fn heartbeat(
             ctx.topics_changed();
         }
         let group = consumer.group_name.clone();
+        ctx.filters
+            .register(&group, &consumer.subscription_data_set);
         let changed = ctx.consumers.register(
             ConsumerRegistration {
                 group: consumer.group_name,
@@ -105,25 +107,37 @@ struct CheckClientRequestBody {
     subscription_data: Option<SubscriptionData>,
 }
 
-/// CHECK_CLIENT_CONFIG: TAG subscriptions are fine; SQL92 needs `enablePropertyFilter`.
+/// CHECK_CLIENT_CONFIG: TAG subscriptions are fine; SQL92 needs `enablePropertyFilter`
+/// (else SYSTEM_ERROR) and an expression that compiles (else SUBSCRIPTION_PARSE_FAILED with
+/// the compiler's message).
 pub fn check_client_config(
     ctx: &Arc<BrokerContext>,
     request: &RemotingCommand,
 ) -> Result<RemotingCommand, BrokerError> {
     let body: CheckClientRequestBody = decode_body(request)?;
-    let expression_type = body
-        .subscription_data
-        .as_ref()
-        .map(|s| s.expression_type.as_str())
-        .filter(|t| !t.is_empty())
-        .unwrap_or(super::pull::EXPRESSION_TAG);
-    if expression_type != super::pull::EXPRESSION_TAG {
-        let enabled = ctx.config.enable_property_filter;
-        tracing::debug!(enabled, "sql92 client config checked");
-        tracing::debug!(client_id = %body.client_id, group = %body.group, expression_type, "client config refused");
+    let Some(subscription) = body.subscription_data.as_ref() else {
+        return Ok(success(request));
+    };
+    let expression_type = subscription.expression_type.as_str();
+    if crate::filter::is_tag_type(expression_type) {
+        return Ok(success(request));
+    }
+    if !ctx.config.enable_property_filter {
+        tracing::debug!(client_id = %body.client_id, group = %body.group, expression_type, "client config refused: property filter off");
         return Err(BrokerError::refused(
             ResponseCode::SYSTEM_ERROR,
             format!("The broker does not support consumer to filter message by {expression_type}"),
+        ));
+    }
+    let compiled = ferric_filter::MessageFilter::build(
+        Some(expression_type),
+        subscription.sub_string.as_str(),
+    );
+    if let Err(error) = compiled {
+        tracing::warn!(client_id = %body.client_id, group = %body.group, expression = %subscription.sub_string, %error, "client filter expression does not compile");
+        return Err(BrokerError::refused(
+            ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+            error.to_string(),
         ));
     }
     Ok(success(request))

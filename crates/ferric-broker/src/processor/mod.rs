@@ -2,6 +2,8 @@
 //! processor and dispatches by request code to one module per concern:
 //!
 //! * [`send`]: SEND_MESSAGE (10), SEND_MESSAGE_V2 (310), SEND_BATCH_MESSAGE (320);
+//! * [`send_back`]: CONSUMER_SEND_MSG_BACK (36), retry/DLQ; GET_ALL_DELAY_OFFSET (45) is
+//!   answered by [`crate::schedule`];
 //! * [`pull`]: PULL_MESSAGE (11), LITE_PULL_MESSAGE (361), long polling;
 //! * [`end_transaction`]: END_TRANSACTION (37), see [`crate::transaction`];
 //! * [`reply`]: SEND_REPLY_MESSAGE (324), SEND_REPLY_MESSAGE_V2 (325), request/reply push;
@@ -21,6 +23,7 @@ pub mod pull;
 pub mod query;
 pub mod reply;
 pub mod send;
+pub mod send_back;
 
 use std::sync::Arc;
 
@@ -65,6 +68,12 @@ impl BrokerProcessor {
             }
             RequestCode::SEND_REPLY_MESSAGE | RequestCode::SEND_REPLY_MESSAGE_V2 => {
                 reply::send_reply(ctx, channel, &request).await.map(Some)
+            }
+            RequestCode::CONSUMER_SEND_MSG_BACK => send_back::consumer_send_msg_back(ctx, &request)
+                .await
+                .map(Some),
+            RequestCode::GET_ALL_DELAY_OFFSET => {
+                crate::schedule::get_all_delay_offset(ctx, &request).map(Some)
             }
             RequestCode::HEART_BEAT => client::heartbeat(ctx, channel, &request).map(Some),
             RequestCode::UNREGISTER_CLIENT => {

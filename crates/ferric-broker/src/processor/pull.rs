@@ -8,6 +8,7 @@ use bytes::BytesMut;
 use ferric_common::message::MessageExt;
 use ferric_common::topic::names;
 use ferric_common::{Properties, java_hash, perm};
+use ferric_filter::Sql92Filter;
 use ferric_protocol::body::SubscriptionData;
 use ferric_protocol::header::{
     PULL_FLAG_COMMIT_OFFSET, PULL_FLAG_SUBSCRIPTION, PULL_FLAG_SUSPEND, PullMessageRequestHeader,
@@ -15,11 +16,12 @@ use ferric_protocol::header::{
 };
 use ferric_protocol::{RemotingCommand, ResponseCode};
 use ferric_remoting::Channel;
-use ferric_store::{GetMessageResult, GetMessageStatus, MessageFilter};
+use ferric_store::{GetMessageResult, GetMessageStatus};
 
 use super::HandlerResult;
 use crate::context::BrokerContext;
 use crate::error::BrokerError;
+use crate::filter::PullFilter;
 use crate::long_polling::HeldPull;
 
 /// Expression type of tag subscriptions.
@@ -64,9 +66,11 @@ pub fn build_subscription(
     data
 }
 
-/// The tag codes a subscription accepts (`None`: every message).
+/// The tag codes a subscription accepts (`None`: every message; SQL92 subscriptions filter
+/// on the record instead).
 pub fn tag_codes(subscription: &SubscriptionData) -> Option<Vec<i32>> {
     if subscription.class_filter_mode
+        || !crate::filter::is_tag_type(&subscription.expression_type)
         || subscription.sub_string.is_empty()
         || subscription.sub_string == "*"
     {
@@ -76,27 +80,16 @@ pub fn tag_codes(subscription: &SubscriptionData) -> Option<Vec<i32>> {
     }
 }
 
-struct TagFilter(Option<Vec<i32>>);
-
-impl MessageFilter for TagFilter {
-    fn matches_tags_code(&self, tags_code: i64) -> bool {
-        match &self.0 {
-            None => true,
-            // RocketMQ compares `(int) tagsCode` with the code set.
-            Some(codes) => codes.contains(&(tags_code as i32)),
-        }
-    }
-}
-
 fn refused(code: ResponseCode, remark: String) -> BrokerError {
     BrokerError::refused(code, remark)
 }
 
-/// The checks of §9.1, in order; returns the subscription to filter with.
+/// The checks of §9.1, in order; returns the subscription to filter with and, for SQL92, its
+/// compiled expression.
 fn check_pull(
     ctx: &Arc<BrokerContext>,
     header: &PullMessageRequestHeader,
-) -> Result<SubscriptionData, BrokerError> {
+) -> Result<(SubscriptionData, Option<Arc<Sql92Filter>>), BrokerError> {
     if !ctx.config.broker_readable() {
         return Err(refused(
             ResponseCode::NO_PERMISSION,
@@ -149,12 +142,36 @@ fn check_pull(
             ),
         ));
     }
+    let mut sql92 = None;
     let subscription = if header.sys_flag & PULL_FLAG_SUBSCRIPTION != 0 {
-        build_subscription(
+        let subscription = build_subscription(
             topic,
             header.subscription.as_deref().unwrap_or("*"),
             header.expression_type.as_deref(),
-        )
+        );
+        if !crate::filter::is_tag_type(&subscription.expression_type) {
+            let compiled = if crate::filter::is_sql92(&subscription) {
+                ctx.filters
+                    .carried(group, topic, &subscription.sub_string, header.sub_version)
+                    .map_err(|error| error.to_string())
+            } else {
+                Err(format!(
+                    "unsupported expression type {}",
+                    subscription.expression_type
+                ))
+            };
+            match compiled {
+                Ok(compiled) => sql92 = Some(compiled),
+                Err(error) => {
+                    tracing::warn!(%group, %topic, expression = %subscription.sub_string, %error, "pull subscription does not parse");
+                    return Err(refused(
+                        ResponseCode::SUBSCRIPTION_PARSE_FAILED,
+                        "parse the consumer's subscription failed".to_owned(),
+                    ));
+                }
+            }
+        }
+        subscription
     } else {
         let Some(info) = ctx.consumers.group(group) else {
             return Err(refused(
@@ -186,10 +203,23 @@ fn check_pull(
                 "the consumer's subscription not latest".to_owned(),
             ));
         }
+        if !crate::filter::is_tag_type(&subscription.expression_type) {
+            match ctx.filters.registered(group, &subscription) {
+                Ok(compiled) => sql92 = Some(compiled),
+                Err(_) => {
+                    return Err(refused(
+                        ResponseCode::FILTER_DATA_NOT_EXIST,
+                        "The broker's consumer filter data is not exist!Your expression may be wrong!"
+                            .to_owned(),
+                    ));
+                }
+            }
+        }
         subscription
     };
-    if subscription.expression_type != EXPRESSION_TAG {
-        // SQL92 evaluation needs the property filter, which this broker does not run.
+    if !crate::filter::is_tag_type(&subscription.expression_type)
+        && !ctx.config.enable_property_filter
+    {
         return Err(refused(
             ResponseCode::SYSTEM_ERROR,
             format!(
@@ -198,7 +228,7 @@ fn check_pull(
             ),
         ));
     }
-    Ok(subscription)
+    Ok((subscription, sql92))
 }
 
 /// Runs one pull. `allow_suspend` is true on first processing (false when a held pull is
@@ -210,7 +240,7 @@ pub async fn pull_message(
     allow_suspend: bool,
 ) -> HandlerResult {
     let header: PullMessageRequestHeader = request.decode_header()?;
-    let subscription = check_pull(ctx, &header)?;
+    let (subscription, sql92) = check_pull(ctx, &header)?;
     let codes = tag_codes(&subscription);
     let (topic, queue_id, offset) = (header.topic.clone(), header.queue_id, header.queue_offset);
     let max_count = usize::try_from(header.max_msg_nums.max(1)).unwrap_or(1);
@@ -218,7 +248,10 @@ pub async fn pull_message(
         .max_msg_bytes
         .and_then(|b| usize::try_from(b).ok())
         .unwrap_or(usize::MAX);
-    let filter = TagFilter(codes.clone());
+    let filter = PullFilter {
+        tag_codes: codes.clone(),
+        sql92,
+    };
     let result: GetMessageResult = ctx
         .with_store(move |store| {
             store.get_message(
@@ -397,10 +430,16 @@ mod tests {
         let tags = build_subscription("T", "TagA || TagB ||", Some("TAG"));
         assert_eq!(tags.tags_set, vec!["TagA".to_owned(), "TagB".to_owned()]);
         assert_eq!(tags.code_set[0], 2_598_919);
-        let filter = TagFilter(tag_codes(&tags));
-        assert!(filter.matches_tags_code(2_598_919));
-        assert!(!filter.matches_tags_code(0));
+        let filter = PullFilter {
+            tag_codes: tag_codes(&tags),
+            sql92: None,
+        };
+        assert!(ferric_store::MessageFilter::matches_tags_code(
+            &filter, 2_598_919
+        ));
+        assert!(!ferric_store::MessageFilter::matches_tags_code(&filter, 0));
         let sql = build_subscription("T", "a > 1", Some("SQL92"));
         assert_eq!(sql.expression_type, "SQL92");
+        assert!(tag_codes(&sql).is_none());
     }
 }

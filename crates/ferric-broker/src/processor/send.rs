@@ -3,8 +3,9 @@
 //!
 //! The path is: decode the header → [`check_topic`] (broker/topic permission, name, auto-create,
 //! queue id) → build the stored message(s) → put on the blocking pool → map the status → wake
-//! held pulls. Delay levels, retry/DLQ redirection and transactions are not applied here yet:
-//! such messages are stored as sent, to their own topic.
+//! held pulls. A single message also passes [`super::send_back::apply_send_rules`]: retry-topic
+//! messages past their reconsume limit go to the DLQ, timer and delay-level messages are
+//! parked (`crate::timer`, `crate::schedule`).
 
 use std::sync::Arc;
 
@@ -218,11 +219,13 @@ pub async fn send_message(
     } else {
         let mut properties = header_properties.clone();
         properties.insert(PROPERTY_CLUSTER, cluster.as_str());
-        vec![MessageExt {
+        let mut message = MessageExt {
             body: request.body.clone(),
             properties,
             ..template
-        }]
+        };
+        super::send_back::apply_send_rules(ctx, &header, request.version, &mut message)?;
+        vec![message]
     };
     let (messages, _half) = crate::transaction::half::prepare_send(
         ctx.config.reject_transaction_message,
@@ -244,7 +247,12 @@ pub async fn send_message(
         .iter()
         .map(|m| ferric_common::tags_code(m.properties.get("TAGS")))
         .collect();
-    let topic_name = header.topic.clone();
+    // Where the records really went (a delayed message lands in SCHEDULE_TOPIC_XXXX).
+    let (topic_name, stored_queue_id) = messages
+        .first()
+        .map_or((header.topic.clone(), queue_id), |m| {
+            (m.topic.clone(), m.queue_id)
+        });
     let result: PutMessageResult = ctx
         .with_store(move |store| {
             if batch {
@@ -262,7 +270,7 @@ pub async fn send_message(
         wake_held_pulls(
             ctx,
             &topic_name,
-            queue_id,
+            stored_queue_id,
             record.queue_offset + 1,
             Some(tags_code),
         );
