@@ -6,6 +6,7 @@
 #![allow(missing_docs)]
 
 pub mod config;
+pub mod lenient;
 pub mod lists;
 pub mod register;
 pub mod route;
