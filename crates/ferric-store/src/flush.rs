@@ -95,12 +95,71 @@ pub enum FlushWait {
     Failed(String),
 }
 
+/// Called once with the outcome of a group commit (on the flush thread, or on the caller's
+/// thread when the outcome is already known). Must not block.
+pub type FlushCallback = Box<dyn FnOnce(FlushWait) + Send + 'static>;
+
+/// A registered [`Flusher::on_flushed`] callback.
+struct Waiter {
+    offset: u64,
+    deadline: Instant,
+    done: FlushCallback,
+}
+
+impl std::fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waiter")
+            .field("offset", &self.offset)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
 #[derive(Debug, Default)]
 struct FlushState {
     requested: u64,
     flushed: u64,
     poisoned: Option<String>,
     stop: bool,
+    /// Callbacks waiting for a group commit, in registration order.
+    waiters: Vec<Waiter>,
+}
+
+impl FlushState {
+    /// Takes the waiters whose outcome is known: flushed far enough, poisoned, past their
+    /// deadline, or (once stopped) never to be flushed.
+    fn take_finished(&mut self, now: Instant) -> Vec<(FlushCallback, FlushWait)> {
+        if self.waiters.is_empty() {
+            return Vec::new();
+        }
+        let mut finished = Vec::new();
+        let mut pending = Vec::with_capacity(self.waiters.len());
+        for waiter in self.waiters.drain(..) {
+            let outcome = if let Some(reason) = &self.poisoned {
+                Some(FlushWait::Failed(reason.clone()))
+            } else if self.flushed >= waiter.offset {
+                Some(FlushWait::Flushed)
+            } else if self.stop {
+                Some(FlushWait::Failed("store stopped before the flush".into()))
+            } else if now >= waiter.deadline {
+                Some(FlushWait::TimedOut)
+            } else {
+                None
+            };
+            match outcome {
+                Some(outcome) => finished.push((waiter.done, outcome)),
+                None => pending.push(waiter),
+            }
+        }
+        self.waiters = pending;
+        finished
+    }
+}
+
+fn complete(finished: Vec<(FlushCallback, FlushWait)>) {
+    for (done, outcome) in finished {
+        done(outcome);
+    }
 }
 
 #[derive(Debug, Default)]
@@ -190,6 +249,36 @@ impl Flusher {
         }
     }
 
+    /// Group commit without blocking: `done` is called once every byte below `offset` is on
+    /// disk, the timeout passes, or the store is poisoned or stopped. Callbacks registered
+    /// while a sync is running are covered by the next one; all of them share it.
+    pub fn on_flushed(&self, offset: u64, timeout: Duration, done: FlushCallback) {
+        let mut state = self.shared.state.lock();
+        let known = if let Some(reason) = &state.poisoned {
+            Some(FlushWait::Failed(reason.clone()))
+        } else if state.flushed >= offset {
+            Some(FlushWait::Flushed)
+        } else if state.stop {
+            Some(FlushWait::Failed("store stopped before the flush".into()))
+        } else {
+            None
+        };
+        if let Some(outcome) = known {
+            drop(state);
+            done(outcome);
+            return;
+        }
+        if state.requested < offset {
+            state.requested = offset;
+            self.shared.work.notify_one();
+        }
+        state.waiters.push(Waiter {
+            offset,
+            deadline: Instant::now() + timeout,
+            done,
+        });
+    }
+
     /// Stops the thread after a last complete flush. Idempotent.
     pub fn stop(&self) {
         self.shared.state.lock().stop = true;
@@ -198,6 +287,8 @@ impl Flusher {
             // A panicking flusher has already poisoned nothing we could recover; ignore it.
             let _ = thread.join();
         }
+        let finished = self.shared.state.lock().take_finished(Instant::now());
+        complete(finished);
     }
 
     /// Stops the thread without a final flush (used by crash tests to simulate a kill).
@@ -213,6 +304,8 @@ impl Flusher {
         if let Some(thread) = self.thread.lock().take() {
             let _ = thread.join();
         }
+        let finished = self.shared.state.lock().take_finished(Instant::now());
+        complete(finished);
     }
 }
 
@@ -225,15 +318,20 @@ impl Drop for Flusher {
 fn run(shared: Arc<Shared>, target: Arc<dyn FlushTarget>, config: FlushConfig) {
     let mut last_thorough = Instant::now();
     loop {
-        let stop = {
+        let (stop, expired) = {
             let mut state = shared.state.lock();
             if state.poisoned.is_some() {
                 return;
             }
+            let mut expired = Vec::new();
             match config.flush_disk_type {
                 FlushDiskType::SyncFlush => {
                     while !state.stop && state.requested <= state.flushed {
                         shared.work.wait_for(&mut state, Duration::from_millis(10));
+                        if !state.stop {
+                            // Deadlines only: a stop is followed by a last flush.
+                            expired.extend(state.take_finished(Instant::now()));
+                        }
                     }
                 }
                 FlushDiskType::AsyncFlush => {
@@ -242,8 +340,9 @@ fn run(shared: Arc<Shared>, target: Arc<dyn FlushTarget>, config: FlushConfig) {
                     }
                 }
             }
-            state.stop
+            (state.stop, expired)
         };
+        complete(expired);
         let should_flush = match config.flush_disk_type {
             FlushDiskType::SyncFlush => true,
             FlushDiskType::AsyncFlush => {
@@ -265,7 +364,11 @@ fn run(shared: Arc<Shared>, target: Arc<dyn FlushTarget>, config: FlushConfig) {
                 }
             }
             shared.done.notify_all();
-            if state.poisoned.is_some() {
+            let poisoned = state.poisoned.is_some();
+            let finished = state.take_finished(Instant::now());
+            drop(state);
+            complete(finished);
+            if poisoned {
                 return;
             }
         }

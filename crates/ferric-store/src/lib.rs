@@ -40,6 +40,7 @@ pub mod index_file;
 #[allow(unsafe_code)]
 pub mod mapped_file;
 pub mod mapped_file_queue;
+pub mod put_async;
 pub mod recovery;
 pub mod result;
 pub mod store;

@@ -52,7 +52,9 @@ pub struct MessageStore {
     pub(crate) consume_queues: Arc<ConsumeQueueTable>,
     pub(crate) index: Option<Arc<IndexService>>,
     cleanup: CleanupService,
-    flusher: Flusher,
+    pub(crate) flusher: Flusher,
+    /// The thread [`MessageStore::submit_put`] appends on.
+    pub(crate) writer: crate::put_async::SerialExecutor,
     abort: AbortFile,
     lock: Option<StoreLock>,
     closed: AtomicBool,
@@ -189,6 +191,7 @@ impl MessageStore {
         abort.create()?;
         let target: Arc<dyn FlushTarget> = files;
         let flusher = Flusher::start(target, config.flush_config())?;
+        let writer = crate::put_async::SerialExecutor::start("ferric-store-put")?;
         Ok(Self {
             config,
             commit_log,
@@ -196,6 +199,7 @@ impl MessageStore {
             index,
             cleanup,
             flusher,
+            writer,
             abort,
             lock: Some(lock),
             closed: AtomicBool::new(false),
@@ -243,44 +247,74 @@ impl MessageStore {
     }
 
     fn put(&self, messages: &[MessageExt]) -> PutMessageResult {
-        let result = self.put_inner(messages);
-        if result.append.is_some() {
-            let append = result
-                .append
-                .as_ref()
-                .map_or((0, 0), |a| (a.msg_num, a.wrote_bytes));
-            self.stats
-                .put_message_times_total
-                .fetch_add(append.0 as u64, Ordering::Relaxed);
-            self.stats
-                .put_message_size_total
-                .fetch_add(append.1 as u64, Ordering::Relaxed);
-        } else {
-            self.stats
-                .put_message_failed_times
-                .fetch_add(1, Ordering::Relaxed);
+        let (append, end, wait) = match self.append_stage(messages) {
+            Ok(appended) => appended,
+            Err(failed) => return failed,
+        };
+        let status = match self.flusher.flush_disk_type() {
+            FlushDiskType::SyncFlush if wait => flush_status(
+                self.flusher
+                    .wait_flushed(end, self.config.sync_flush_timeout),
+            ),
+            _ => {
+                self.flusher.wake();
+                PutMessageStatus::PutOk
+            }
+        };
+        PutMessageResult {
+            status,
+            append: Some(append),
         }
-        result
     }
 
-    fn put_inner(&self, messages: &[MessageExt]) -> PutMessageResult {
+    /// Validates and appends (dispatching to the ConsumeQueues and index) without waiting for
+    /// the disk; counts the put in the stats. Returns the append, the CommitLog end offset to
+    /// flush, and whether the producer waits for the flush (`WAIT` is not `false`).
+    pub(crate) fn append_stage(
+        &self,
+        messages: &[MessageExt],
+    ) -> Result<(AppendMessageResult, u64, bool), PutMessageResult> {
+        let appended = self.append_inner(messages);
+        match &appended {
+            Ok((append, _, _)) => {
+                self.stats
+                    .put_message_times_total
+                    .fetch_add(append.msg_num as u64, Ordering::Relaxed);
+                self.stats
+                    .put_message_size_total
+                    .fetch_add(append.wrote_bytes as u64, Ordering::Relaxed);
+            }
+            Err(_) => {
+                self.stats
+                    .put_message_failed_times
+                    .fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        appended
+    }
+
+    fn append_inner(
+        &self,
+        messages: &[MessageExt],
+    ) -> Result<(AppendMessageResult, u64, bool), PutMessageResult> {
+        let failed = |status| Err(PutMessageResult::failed(status));
         if self.closed.load(Ordering::Acquire) {
-            return PutMessageResult::failed(PutMessageStatus::ServiceNotAvailable);
+            return failed(PutMessageStatus::ServiceNotAvailable);
         }
         if let Some(reason) = self.flusher.poisoned() {
             tracing::warn!(%reason, "put refused: store poisoned");
-            return PutMessageResult::failed(PutMessageStatus::ServiceNotAvailable);
+            return failed(PutMessageStatus::ServiceNotAvailable);
         }
         if self.cleanup.is_disk_full() {
             tracing::warn!("put refused: disk full");
-            return PutMessageResult::failed(PutMessageStatus::ServiceNotAvailable);
+            return failed(PutMessageStatus::ServiceNotAvailable);
         }
         if messages.is_empty() {
-            return PutMessageResult::failed(PutMessageStatus::MessageIllegal);
+            return failed(PutMessageStatus::MessageIllegal);
         }
         for message in messages {
             if let Some(status) = check_message(message, self.config.max_message_size) {
-                return PutMessageResult::failed(status);
+                return failed(status);
             }
         }
         let consume_queues = &self.consume_queues;
@@ -292,12 +326,12 @@ impl MessageStore {
             Ok(Ok(records)) => records,
             Ok(Err(error)) => {
                 tracing::error!(%error, "dispatch after append failed");
-                return PutMessageResult::failed(PutMessageStatus::UnknownError);
+                return failed(PutMessageStatus::UnknownError);
             }
-            Err(error) => return PutMessageResult::failed(append_error_status(&error)),
+            Err(error) => return failed(append_error_status(&error)),
         };
         let Some(first) = records.first() else {
-            return PutMessageResult::failed(PutMessageStatus::UnknownError);
+            return failed(PutMessageStatus::UnknownError);
         };
         let end = records
             .last()
@@ -318,29 +352,7 @@ impl MessageStore {
         let wait = messages
             .iter()
             .all(|m| m.properties.get("WAIT") != Some("false"));
-        let status = match self.flusher.flush_disk_type() {
-            FlushDiskType::SyncFlush if wait => {
-                match self
-                    .flusher
-                    .wait_flushed(end as u64, self.config.sync_flush_timeout)
-                {
-                    FlushWait::Flushed => PutMessageStatus::PutOk,
-                    FlushWait::TimedOut => PutMessageStatus::FlushDiskTimeout,
-                    FlushWait::Failed(reason) => {
-                        tracing::error!(%reason, "group commit failed");
-                        PutMessageStatus::FlushDiskTimeout
-                    }
-                }
-            }
-            _ => {
-                self.flusher.wake();
-                PutMessageStatus::PutOk
-            }
-        };
-        PutMessageResult {
-            status,
-            append: Some(append),
-        }
+        Ok((append, u64::try_from(end).unwrap_or(0), wait))
     }
 
     /// One cleanup run (the broker calls this periodically, e.g. every 10 s): measures the disk
@@ -452,6 +464,18 @@ fn check_message(message: &MessageExt, max_message_size: usize) -> Option<PutMes
         return Some(PutMessageStatus::MessageIllegal);
     }
     None
+}
+
+/// The put status of a group-commit outcome.
+pub(crate) fn flush_status(outcome: FlushWait) -> PutMessageStatus {
+    match outcome {
+        FlushWait::Flushed => PutMessageStatus::PutOk,
+        FlushWait::TimedOut => PutMessageStatus::FlushDiskTimeout,
+        FlushWait::Failed(reason) => {
+            tracing::error!(%reason, "group commit failed");
+            PutMessageStatus::FlushDiskTimeout
+        }
+    }
 }
 
 fn append_error_status(error: &AppendError) -> PutMessageStatus {
