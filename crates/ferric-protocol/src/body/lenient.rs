@@ -31,6 +31,7 @@ pub const CONSUME_FROM_WHERE_NAMES: &[&str] = &[
 /// client's value does not make the whole body unreadable.
 fn enum_name<'de, D: Deserializer<'de>>(
     deserializer: D,
+    java_type: &str,
     names: &[&str],
 ) -> Result<String, D::Error> {
     match Value::deserialize(deserializer)? {
@@ -42,24 +43,24 @@ fn enum_name<'de, D: Deserializer<'de>>(
             .and_then(|ordinal| names.get(ordinal))
             .map_or_else(|| number.to_string(), |name| (*name).to_owned())),
         other => Err(D::Error::custom(format!(
-            "expected an enum name or ordinal, found {other}"
+            "expected a {java_type} name or ordinal, found {other}"
         ))),
     }
 }
 
 /// `ConsumeType` by name or ordinal.
 pub fn consume_type<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    enum_name(deserializer, CONSUME_TYPE_NAMES)
+    enum_name(deserializer, "ConsumeType", CONSUME_TYPE_NAMES)
 }
 
 /// `MessageModel` by name or ordinal.
 pub fn message_model<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    enum_name(deserializer, MESSAGE_MODEL_NAMES)
+    enum_name(deserializer, "MessageModel", MESSAGE_MODEL_NAMES)
 }
 
 /// `ConsumeFromWhere` by name or ordinal.
 pub fn consume_from_where<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    enum_name(deserializer, CONSUME_FROM_WHERE_NAMES)
+    enum_name(deserializer, "ConsumeFromWhere", CONSUME_FROM_WHERE_NAMES)
 }
 
 /// A `long` written as a number or a decimal string (surrounding spaces allowed); `null` is 0.
