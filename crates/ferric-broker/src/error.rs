@@ -61,6 +61,12 @@ impl BrokerError {
         }
     }
 
+    /// Whether the request itself could not be read (its header or JSON body): a peer speaking
+    /// a dialect the broker does not understand, worth a warning rather than a silent refusal.
+    pub fn is_malformed_request(&self) -> bool {
+        matches!(self, Self::Json(_) | Self::Header(_))
+    }
+
     /// The response answering `request` with this error.
     pub fn to_response(&self, request: &RemotingCommand) -> RemotingCommand {
         request.response_to(self.response_code().0, Some(self.to_string()))

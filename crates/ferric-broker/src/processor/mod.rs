@@ -114,7 +114,26 @@ impl BrokerProcessor {
         match result {
             Ok(response) => Ok(response),
             Err(error) => {
-                tracing::debug!(%error, "request refused");
+                if error.is_malformed_request() {
+                    // The body is shown only when it is what did not parse (a JSON body, not a
+                    // message payload behind a bad header).
+                    let body = match &error {
+                        BrokerError::Json(_) => body_excerpt(&request.body),
+                        _ => String::new(),
+                    };
+                    tracing::warn!(
+                        code = request.code,
+                        peer = %channel.peer(),
+                        language = ?request.language,
+                        version = request.version,
+                        body_len = request.body.len(),
+                        %body,
+                        %error,
+                        "request does not parse"
+                    );
+                } else {
+                    tracing::debug!(%error, "request refused");
+                }
                 Ok(Some(error.to_response(&request)))
             }
         }
@@ -130,6 +149,19 @@ impl RequestProcessor for BrokerProcessor {
         Box::pin(self.handle(channel, request))
     }
 }
+
+/// At most [`LOGGED_BODY_BYTES`] of a body as text, for logging a request that does not parse.
+fn body_excerpt(body: &[u8]) -> String {
+    let shown = &body[..body.len().min(LOGGED_BODY_BYTES)];
+    let mut text = String::from_utf8_lossy(shown).escape_debug().to_string();
+    if body.len() > shown.len() {
+        text.push_str(&format!("… ({} bytes)", body.len()));
+    }
+    text
+}
+
+/// How much of an unreadable request's body is logged.
+const LOGGED_BODY_BYTES: usize = 1024;
 
 /// A SUCCESS response to `request` with no remark.
 pub fn success(request: &RemotingCommand) -> RemotingCommand {
