@@ -1,6 +1,6 @@
 //! The one-process `ferric` binary: NameServer + Broker on reserved ports (`-n` names the
-//! NameServer address it serves, `listenPort=` the broker port), send + pull work, and SIGTERM
-//! exits 0.
+//! NameServer address it serves, `listenPort=` the broker port), send + pull work, SIGTERM
+//! exits 0, and `ferric --help` documents that CLI.
 
 use std::ffi::OsString;
 use std::time::{Duration, Instant};
@@ -93,5 +93,32 @@ fn ferric_standalone_serves_send_and_pull_and_stops_on_sigterm() -> Result<()> {
 
     let status = node.stop(Duration::from_secs(30))?;
     ensure!(status.success(), "ferric exit status on SIGTERM: {status}");
+    Ok(())
+}
+
+#[test]
+fn ferric_help_documents_where_the_namesrv_listens() -> Result<()> {
+    let dir = TestDir::new("standalone-help")?;
+    let output = std::process::Command::new(binary_path(FERRIC)?)
+        .arg("--help")
+        .env("HOME", dir.path())
+        .output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    ensure!(
+        output.status.success(),
+        "ferric --help: {}\n{text}",
+        output.status
+    );
+    for expected in [
+        "Usage: ferric [standalone]",
+        "port of the first -n / namesrvAddr address",
+        "listenPort",
+        "storePathRootDir",
+    ] {
+        ensure!(
+            text.contains(expected),
+            "ferric --help lacks {expected:?}:\n{text}"
+        );
+    }
     Ok(())
 }
