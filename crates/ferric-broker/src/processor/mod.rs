@@ -10,7 +10,8 @@
 //! * [`client`]: HEART_BEAT, UNREGISTER_CLIENT, CHECK_CLIENT_CONFIG, GET_CONSUMER_LIST_BY_GROUP,
 //!   LOCK_BATCH_MQ, UNLOCK_BATCH_MQ;
 //! * [`query`]: consumer offsets, queue offsets and times, QUERY_MESSAGE, VIEW_MESSAGE_BY_ID;
-//! * [`admin`]: topics, groups, stats, runtime info, broker config.
+//! * [`admin`]: topics, groups, stats, runtime info, broker config;
+//! * [`reset_offset`]: INVOKE_BROKER_TO_RESET_OFFSET (222) pushing RESET_CONSUMER_CLIENT_OFFSET.
 //!
 //! Every other code is answered with REQUEST_CODE_NOT_SUPPORTED. The fast (VIP) port serves
 //! the same codes except pulls. Handlers return `Result<Option<RemotingCommand>, BrokerError>`;
@@ -22,6 +23,7 @@ pub mod end_transaction;
 pub mod pull;
 pub mod query;
 pub mod reply;
+pub mod reset_offset;
 pub mod send;
 pub mod send_back;
 
@@ -102,6 +104,11 @@ impl BrokerProcessor {
             RequestCode::QUERY_MESSAGE => query::query_message(ctx, &request).await.map(Some),
             RequestCode::VIEW_MESSAGE_BY_ID => {
                 query::view_message_by_id(ctx, &request).await.map(Some)
+            }
+            RequestCode::INVOKE_BROKER_TO_RESET_OFFSET => {
+                reset_offset::invoke_broker_to_reset_offset(ctx, &request)
+                    .await
+                    .map(Some)
             }
             _ => match admin::handle(ctx, &request).await {
                 Some(result) => result.map(Some),
