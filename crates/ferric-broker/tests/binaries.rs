@@ -52,6 +52,11 @@ fn mqshutdown_prints_usage() -> anyhow::Result<()> {
     let output = Command::new(env!("CARGO_BIN_EXE_mqshutdown")).output()?;
     assert!(!output.status.success());
     assert!(String::from_utf8(output.stdout)?.contains("Usage: mqshutdown broker | namesrv"));
+    let help = Command::new(env!("CARGO_BIN_EXE_mqshutdown"))
+        .arg("--help")
+        .output()?;
+    assert!(help.status.success(), "mqshutdown --help: {}", help.status);
+    assert!(String::from_utf8(help.stdout)?.contains("Usage: mqshutdown broker | namesrv"));
     Ok(())
 }
 

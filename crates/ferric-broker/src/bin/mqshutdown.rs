@@ -5,6 +5,42 @@ use std::process::ExitCode;
 
 const USAGE: &str = "Usage: mqshutdown broker | namesrv";
 
+/// `mqshutdown --help`.
+const HELP: &str = "\
+Usage: mqshutdown broker | namesrv
+
+Sends SIGTERM to every running mqbroker (broker) or mqnamesrv (namesrv) process of this machine,
+and to ferric, which runs both. Exits 1 when none is running or a signal could not be sent.
+
+Options:
+  -h, --help  Print this help";
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+enum Action {
+    Help,
+    Usage,
+    Shutdown {
+        label: &'static str,
+        targets: &'static [&'static str],
+    },
+}
+
+fn action(args: &[String]) -> Action {
+    match args.first().map(String::as_str) {
+        Some("-h" | "--help" | "help") => Action::Help,
+        Some("broker") => Action::Shutdown {
+            label: "mqbroker",
+            targets: &["mqbroker", "ferric"],
+        },
+        Some("namesrv") => Action::Shutdown {
+            label: "mqnamesrv",
+            targets: &["mqnamesrv", "ferric"],
+        },
+        _ => Action::Usage,
+    }
+}
+
 fn process_name(pid: u32) -> Option<String> {
     let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     let argv0 = cmdline.split(|b| *b == 0).next()?;
@@ -32,10 +68,13 @@ fn find(targets: &[&str]) -> Vec<(u32, String)> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (label, targets): (&str, &[&str]) = match args.first().map(String::as_str) {
-        Some("broker") => ("mqbroker", &["mqbroker", "ferric"]),
-        Some("namesrv") => ("mqnamesrv", &["mqnamesrv", "ferric"]),
-        _ => {
+    let (label, targets) = match action(&args) {
+        Action::Shutdown { label, targets } => (label, targets),
+        Action::Help => {
+            println!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Action::Usage => {
             println!("{USAGE}");
             return ExitCode::FAILURE;
         }
@@ -64,5 +103,30 @@ fn main() -> ExitCode {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|a| (*a).to_owned()).collect()
+    }
+
+    #[test]
+    fn help_is_an_action_of_its_own() {
+        assert_eq!(action(&args(&["--help"])), Action::Help);
+        assert_eq!(action(&args(&["-h"])), Action::Help);
+        assert_eq!(action(&args(&[])), Action::Usage);
+        assert_eq!(action(&args(&["proxy"])), Action::Usage);
+        assert_eq!(
+            action(&args(&["namesrv"])),
+            Action::Shutdown {
+                label: "mqnamesrv",
+                targets: &["mqnamesrv", "ferric"]
+            }
+        );
+        assert!(HELP.starts_with(USAGE));
     }
 }
