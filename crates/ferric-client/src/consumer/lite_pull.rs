@@ -20,7 +20,7 @@ use super::pull::{
     BROKER_SUSPEND_MAX_TIME, CONSUMER_TIMEOUT_WHEN_SUSPEND, PullSpec, pull_once, pull_sys_flag,
 };
 use super::pull_result::PullStatus;
-use super::{ConsumeFromWhere, MessageModel, build_subscription, now_ms};
+use super::{ConsumeFromWhere, MessageModel, MessageSelector, build_subscription, now_ms};
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};
 use crate::instance::route::MASTER_ID;
@@ -117,7 +117,7 @@ struct LiteInner {
 pub struct LitePullConsumerBuilder {
     client: ClientConfig,
     options: LitePullOptions,
-    subscriptions: Vec<(String, String)>,
+    subscriptions: Vec<(String, MessageSelector)>,
     strategy: Option<Arc<dyn AllocateStrategy>>,
 }
 
@@ -134,9 +134,14 @@ impl LitePullConsumerBuilder {
         self
     }
 
-    /// Subscribes (queues are then rebalanced automatically).
-    pub fn subscribe(mut self, topic: impl Into<String>, expression: impl Into<String>) -> Self {
-        self.subscriptions.push((topic.into(), expression.into()));
+    /// Subscribes with a tag expression or a [`MessageSelector`] (queues are then rebalanced
+    /// automatically).
+    pub fn subscribe(
+        mut self,
+        topic: impl Into<String>,
+        selector: impl Into<MessageSelector>,
+    ) -> Self {
+        self.subscriptions.push((topic.into(), selector.into()));
         self
     }
 
@@ -175,13 +180,26 @@ impl LitePullConsumerBuilder {
         if self.options.group.is_empty() {
             return Err(ClientError::Config("consumer group is required".into()));
         }
-        let instance = ClientInstance::acquire(&self.client).await?;
-        let (tx, rx) = mpsc::channel(self.options.buffered_batches.max(1));
-        let subscriptions: Vec<SubscriptionData> = self
+        let subscriptions = self
             .subscriptions
             .iter()
-            .map(|(topic, expr)| build_subscription(topic, expr, now_ms()))
-            .collect();
+            .map(|(topic, selector)| selector.subscription(topic, now_ms()))
+            .collect::<Result<Vec<SubscriptionData>>>()?;
+        let instance = ClientInstance::acquire(&self.client).await?;
+        // Routes first: the heartbeat goes to the brokers they name, and the first rebalance
+        // needs the broker to know this consumer.
+        for sub in &subscriptions {
+            if let Err(error) = instance.update_route(&sub.topic).await {
+                tracing::warn!(topic = %sub.topic, %error, "route lookup at start failed");
+            }
+        }
+        if let Err(error) =
+            super::check_client_in_broker(&instance, &self.options.group, &subscriptions).await
+        {
+            instance.release().await;
+            return Err(error);
+        }
+        let (tx, rx) = mpsc::channel(self.options.buffered_batches.max(1));
         let inner = Arc::new_cyclic(|me| LiteInner {
             me: me.clone(),
             offsets: OffsetStore::remote(instance.clone(), &self.options.group),

@@ -1,6 +1,6 @@
 //! Consumers: the explicit [`pull::PullConsumer`], the [`push::PushConsumer`] and the
 //! [`lite_pull::LitePullConsumer`], plus what they share — subscriptions, pull-response
-//! decoding, queue allocation and offset stores.
+//! decoding, queue allocation, offset stores and [`MessageSelector`] (tag or SQL92 filters).
 
 pub mod allocate;
 pub mod lite_pull;
@@ -8,11 +8,14 @@ pub mod offset_store;
 pub mod pull;
 pub mod pull_result;
 pub mod push;
+pub mod selector;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use ferric_common::java_hash;
 use ferric_protocol::body::SubscriptionData;
+
+pub use selector::MessageSelector;
 
 /// Expression type of tag subscriptions.
 pub const EXPRESSION_TYPE_TAG: &str = "TAG";
@@ -60,6 +63,29 @@ impl ConsumeFromWhere {
             Self::Timestamp(_) => "CONSUME_FROM_TIMESTAMP",
         }
     }
+}
+
+/// CHECK_CLIENT_CONFIG for every SQL92 subscription (Java's `checkClientInBroker`): a broker
+/// without `enablePropertyFilter`, or one that cannot compile the expression, fails the start.
+pub(crate) async fn check_client_in_broker(
+    instance: &crate::ClientInstance,
+    group: &str,
+    subscriptions: &[SubscriptionData],
+) -> crate::Result<()> {
+    let timeout = instance.config().mq_client_api_timeout;
+    for sub in subscriptions
+        .iter()
+        .filter(|s| s.expression_type != EXPRESSION_TYPE_TAG)
+    {
+        let Ok(addr) = instance.any_broker_addr_of(&sub.topic).await else {
+            continue;
+        };
+        instance
+            .api()
+            .check_client_config(&addr, group, instance.client_id(), sub, timeout)
+            .await?;
+    }
+    Ok(())
 }
 
 /// Milliseconds since the epoch.

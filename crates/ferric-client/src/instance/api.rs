@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use ferric_common::MessageQueue;
 use ferric_protocol::body::{
-    ConsumerIdList, HeartbeatData, LockBatchRequestBody, LockBatchResponseBody, TopicRouteData,
+    ConsumerIdList, HeartbeatData, LockBatchRequestBody, LockBatchResponseBody, SubscriptionData,
+    TopicRouteData,
 };
 use ferric_protocol::fastjson::{self, JsonStyle};
 use ferric_protocol::header::{
@@ -303,6 +304,26 @@ impl Api {
         self.invoke_ok(addr, req, timeout).await.map(drop)
     }
 
+    /// CHECK_CLIENT_CONFIG: asks the broker whether it can filter with `subscription`.
+    pub async fn check_client_config(
+        &self,
+        addr: &str,
+        group: &str,
+        client_id: &str,
+        subscription: &SubscriptionData,
+        timeout: Duration,
+    ) -> Result<()> {
+        let body = CheckClientRequestBody {
+            client_id,
+            group,
+            subscription_data: subscription,
+        };
+        let payload = fastjson::to_vec(&body, JsonStyle::Fastjson)?;
+        let req =
+            RemotingCommand::request(RequestCode::CHECK_CLIENT_CONFIG.value()).with_body(payload);
+        self.invoke_ok(addr, req, timeout).await.map(drop)
+    }
+
     /// LOCK_BATCH_MQ; returns the queues the broker locked for us.
     pub async fn lock_batch_mq(
         &self,
@@ -328,6 +349,15 @@ impl Api {
         let req = RemotingCommand::request(RequestCode::UNLOCK_BATCH_MQ.value()).with_body(payload);
         self.invoke_ok(addr, req, timeout).await.map(drop)
     }
+}
+
+/// The CHECK_CLIENT_CONFIG body (Java's `CheckClientRequestBody`).
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckClientRequestBody<'a> {
+    client_id: &'a str,
+    group: &'a str,
+    subscription_data: &'a SubscriptionData,
 }
 
 /// Passes a SUCCESS response through; anything else becomes [`ClientError::Broker`].

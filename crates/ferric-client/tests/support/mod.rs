@@ -18,7 +18,16 @@ pub fn cluster_with_topic(
     rt: &tokio::runtime::Runtime,
     topics: &[(&str, i32)],
 ) -> Result<FerricCluster> {
-    let cluster = FerricCluster::start_namesrv_and_broker(ClusterOptions::default())?;
+    cluster_with_options(rt, ClusterOptions::default(), topics)
+}
+
+/// Starts a cluster with `options` (extra `broker.conf` keys) and creates `topics`.
+pub fn cluster_with_options(
+    rt: &tokio::runtime::Runtime,
+    options: ClusterOptions,
+    topics: &[(&str, i32)],
+) -> Result<FerricCluster> {
+    let cluster = FerricCluster::start_namesrv_and_broker(options)?;
     let admin = cluster.admin();
     let broker = cluster.broker_addr();
     rt.block_on(async {

@@ -23,7 +23,7 @@ use tokio_util::task::TaskTracker;
 
 use super::allocate::{AllocateStrategy, Averagely};
 use super::offset_store::OffsetStore;
-use super::{ConsumeFromWhere, MessageModel, build_subscription, now_ms};
+use super::{ConsumeFromWhere, MessageModel, MessageSelector, build_subscription, now_ms};
 use crate::config::ClientConfig;
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHandle};
@@ -121,7 +121,7 @@ impl Default for PushOptions {
 pub struct PushConsumerBuilder {
     client: ClientConfig,
     options: PushOptions,
-    subscriptions: Vec<(String, String)>,
+    subscriptions: Vec<(String, MessageSelector)>,
     listener: Option<Listener>,
     strategy: Option<Arc<dyn AllocateStrategy>>,
 }
@@ -161,9 +161,15 @@ impl PushConsumerBuilder {
         self
     }
 
-    /// Subscribes to `topic` with a tag expression (`*`, `TagA || TagB`).
-    pub fn subscribe(mut self, topic: impl Into<String>, expression: impl Into<String>) -> Self {
-        self.subscriptions.push((topic.into(), expression.into()));
+    /// Subscribes to `topic` with a tag expression (`"*"`, `"TagA || TagB"`) or a
+    /// [`MessageSelector`] (`MessageSelector::by_sql("a > 5")`, which needs a broker with
+    /// `enablePropertyFilter=true`).
+    pub fn subscribe(
+        mut self,
+        topic: impl Into<String>,
+        selector: impl Into<MessageSelector>,
+    ) -> Self {
+        self.subscriptions.push((topic.into(), selector.into()));
         self
     }
 
@@ -232,11 +238,11 @@ impl PushConsumerBuilder {
         if self.subscriptions.is_empty() {
             return Err(ClientError::Config("no subscription".into()));
         }
-        let mut subscriptions: Vec<SubscriptionData> = self
+        let mut subscriptions = self
             .subscriptions
             .iter()
-            .map(|(topic, expr)| build_subscription(topic, expr, now_ms()))
-            .collect();
+            .map(|(topic, selector)| selector.subscription(topic, now_ms()))
+            .collect::<Result<Vec<SubscriptionData>>>()?;
         if options.message_model == MessageModel::Clustering {
             subscriptions.push(build_subscription(
                 &retry_topic(&options.group),
@@ -280,6 +286,13 @@ impl PushConsumerBuilder {
             if let Err(error) = instance.update_route(&sub.topic).await {
                 tracing::warn!(topic = %sub.topic, %error, "route lookup at start failed");
             }
+        }
+        if let Err(error) =
+            super::check_client_in_broker(&instance, &inner.options.group, &inner.subscriptions)
+                .await
+        {
+            instance.release().await;
+            return Err(error);
         }
         instance.register_consumer(
             &inner.options.group,

@@ -170,7 +170,9 @@ async fn release_queue(inner: &PushInner, mq: &MessageQueue, pq: &ProcessQueue) 
 }
 
 /// The first offset to pull for a queue new to this consumer (remoting.md §2.4
-/// QUERY_CONSUMER_OFFSET: no stored offset means "apply consume-from-where").
+/// QUERY_CONSUMER_OFFSET: no stored offset means "apply consume-from-where"). Like Java's
+/// broker, Ferric answers a group without a committed offset with 0 while the queue still
+/// starts at offset 0, so consume-from-where only decides once the queue's min offset is > 0.
 async fn compute_pull_from_where(inner: &PushInner, mq: &MessageQueue) -> Result<i64> {
     let stored = inner.offsets.read(mq, ReadOffsetType::Store).await?;
     if stored >= 0 {
@@ -182,10 +184,15 @@ async fn compute_pull_from_where(inner: &PushInner, mq: &MessageQueue) -> Result
         .instance
         .master_addr_or_refresh(&mq.broker_name, &mq.topic)
         .await?;
+    // As Java's RebalancePushImpl: a retry topic starts at 0 for LAST and at its max offset
+    // for TIMESTAMP.
     match inner.options.consume_from_where {
         ConsumeFromWhere::FirstOffset => Ok(0),
-        _ if is_retry_topic(&mq.topic) => Ok(0),
+        ConsumeFromWhere::LastOffset if is_retry_topic(&mq.topic) => Ok(0),
         ConsumeFromWhere::LastOffset => api.max_offset(&addr, mq, timeout).await,
+        ConsumeFromWhere::Timestamp(_) if is_retry_topic(&mq.topic) => {
+            api.max_offset(&addr, mq, timeout).await
+        }
         ConsumeFromWhere::Timestamp(ts) => api.search_offset(&addr, mq, ts, timeout).await,
     }
 }
