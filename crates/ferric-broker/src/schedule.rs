@@ -188,14 +188,19 @@ impl ScheduleMessageService {
         save_json(&self.path, &file)
     }
 
-    /// `scheduleMessageOffset_<level>` → `"<delayOffset>,<maxOffset>"` for the runtime info.
+    /// `scheduleMessageOffset_<level>` → `"<delayOffset>,<maxOffset>"` for the runtime info:
+    /// every configured level (offset 0 until something was delivered) and any other level with
+    /// a stored offset. Reads consume-queue state, so call it off the reactor.
     pub fn running_stats(&self, store: &MessageStore) -> BTreeMap<String, String> {
-        self.offsets
-            .lock()
-            .iter()
+        let mut offsets = self.offsets.lock().clone();
+        for level in 1..=self.max_level() {
+            offsets.entry(level).or_insert(0);
+        }
+        offsets
+            .into_iter()
             .map(|(level, offset)| {
                 let max =
-                    store.get_max_offset_in_queue(names::SCHEDULE_TOPIC, level_to_queue_id(*level));
+                    store.get_max_offset_in_queue(names::SCHEDULE_TOPIC, level_to_queue_id(level));
                 (
                     format!("scheduleMessageOffset_{level}"),
                     format!("{offset},{max}"),

@@ -131,16 +131,18 @@ async fn runtime_info(ctx: &Arc<BrokerContext>, request: &RemotingCommand) -> Ad
         get_transferred: load(&stats.get_message_transferred_msg_count),
     };
     let size_total = load(&stats.put_message_size_total);
-    let (min, max, earliest) = ctx
-        .with_store(|s| {
+    let schedule_ctx = Arc::clone(ctx);
+    let (min, max, earliest, schedule_stats) = ctx
+        .with_store(move |s| {
             (
                 s.commit_log_min_offset(),
                 s.commit_log_max_offset(),
                 s.get_earliest_commit_log_time().unwrap_or(-1),
+                schedule_ctx.schedule.running_stats(s),
             )
         })
         .await?;
-    let mut table = BTreeMap::new();
+    let mut table = schedule_stats;
     let mut put = |k: &str, v: String| {
         table.insert(k.to_owned(), v);
     };
