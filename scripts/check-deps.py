@@ -18,6 +18,7 @@ FORBIDDEN = {
     "ferric-client": {"ferric-store", "ferric-broker", "ferric-namesrv"},
     "ferric-broker": {"ferric-client"},
     "ferric-namesrv": {"ferric-client", "ferric-store", "ferric-broker"},
+    "ferric-testkit": {"ferric-store", "ferric-broker", "ferric-namesrv"},
 }
 
 
