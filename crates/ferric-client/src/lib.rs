@@ -14,15 +14,18 @@
 //!   another broker, latency fault avoidance, zlib compression over 4 KiB (sysFlag `0x301`);
 //!   [`producer::transaction`] and [`producer::request`] add transactions and request-reply.
 //! * [`consumer::pull::PullConsumer`], [`consumer::push::PushConsumer`] (concurrent or orderly
-//!   listeners, clustering or broadcasting) and [`consumer::lite_pull::LitePullConsumer`];
+//!   listeners, clustering or broadcasting, retries through `%RETRY%<group>` and the dead-letter
+//!   queue after `max_reconsume_times`) and [`consumer::lite_pull::LitePullConsumer`];
+//!   subscriptions filter by tag or by SQL92 ([`consumer::MessageSelector`], compiled locally
+//!   with `ferric-filter` and checked with CHECK_CLIENT_CONFIG at start);
 //!   [`consumer::allocate`] holds the queue allocation strategies.
 //! * [`Admin`]: topics, groups, cluster/route/stats queries, message queries, offset reset.
 //!
 //! # What is not here
 //!
-//! No SQL92 filtering on the client (tags only), no message tracing, no ACL signing, no
-//! namespaces, no pop consumption, no gRPC. The crate never depends on the broker, store or
-//! NameServer crates.
+//! The client does not evaluate SQL92 itself (the broker filters, as with Java's client); no
+//! message tracing, no ACL signing, no namespaces, no pop consumption, no gRPC. The crate never
+//! depends on the broker, store or NameServer crates.
 //!
 //! # Example
 //!

@@ -43,6 +43,11 @@ impl MessageModel {
 }
 
 /// Where a group with no committed offset starts.
+///
+/// As with Java's client and broker, this only applies when the broker has no offset for the
+/// group: a broker answers QUERY_CONSUMER_OFFSET for an unknown group with 0 as long as the
+/// queue still starts at offset 0, so a new group reads a never-trimmed queue from its start
+/// whatever is chosen here. Once old files were cleaned up (min offset > 0) the choice decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ConsumeFromWhere {
     /// From the queue's max offset (retry topics: from 0).

@@ -69,7 +69,20 @@ pub fn create_reply_message(request: &MessageExt, body: impl Into<Bytes>) -> Res
 
 impl Producer {
     /// Sends `msg` and waits up to `timeout` for the reply a consumer sends with
-    /// [`create_reply_message`] and [`Producer::send`].
+    /// [`create_reply_message`] and [`Producer::send`]; [`ClientError::Timeout`] when none
+    /// arrives in time.
+    ///
+    /// ```no_run
+    /// # async fn demo(producer: ferric_client::Producer) -> ferric_client::Result<()> {
+    /// use std::time::Duration;
+    /// use ferric_client::MessageBuilder;
+    /// let reply = producer
+    ///     .request(MessageBuilder::new("RequestTopic", "ping").build(), Duration::from_secs(3))
+    ///     .await?;
+    /// println!("{}", String::from_utf8_lossy(&reply.body));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn request(&self, mut msg: Message, timeout: Duration) -> Result<MessageExt> {
         self.validate(&msg)?;
         let started = Instant::now();

@@ -45,6 +45,39 @@ impl LocalTransactionState {
 }
 
 /// The application's side of a transaction.
+///
+/// ```no_run
+/// # async fn demo() -> ferric_client::Result<()> {
+/// use ferric_client::producer::transaction::{LocalTransactionState, TransactionListener};
+/// use ferric_client::{MessageBuilder, Producer, SendResult};
+/// use ferric_common::{Message, MessageExt};
+///
+/// struct Orders;
+///
+/// impl TransactionListener for Orders {
+///     async fn execute_local_transaction(&self, msg: &Message, _: &SendResult) -> LocalTransactionState {
+///         // Write the order to the local database here.
+///         LocalTransactionState::CommitMessage
+///     }
+///     async fn check_local_transaction(&self, msg: &MessageExt) -> LocalTransactionState {
+///         // Look the order up by msg.msg_id() or a key.
+///         LocalTransactionState::RollbackMessage
+///     }
+/// }
+///
+/// let producer = Producer::builder()
+///     .namesrv_addr("127.0.0.1:9876")
+///     .group("order_tx_group")
+///     .build_transactional(Orders)
+///     .await?;
+/// let sent = producer
+///     .send_message_in_transaction(MessageBuilder::new("OrderTopic", "order-1").build())
+///     .await?;
+/// println!("{:?}", sent.local_state);
+/// producer.shutdown().await;
+/// # Ok(())
+/// # }
+/// ```
 pub trait TransactionListener: Send + Sync + 'static {
     /// Runs the local transaction after the half message was stored.
     fn execute_local_transaction(

@@ -163,7 +163,15 @@ impl PushConsumerBuilder {
 
     /// Subscribes to `topic` with a tag expression (`"*"`, `"TagA || TagB"`) or a
     /// [`MessageSelector`] (`MessageSelector::by_sql("a > 5")`, which needs a broker with
-    /// `enablePropertyFilter=true`).
+    /// `enablePropertyFilter=true`; [`PushConsumerBuilder::start`] fails otherwise).
+    ///
+    /// ```
+    /// use ferric_client::consumer::MessageSelector;
+    /// use ferric_client::consumer::push::PushConsumer;
+    /// let builder = PushConsumer::builder()
+    ///     .subscribe("Orders", "TagA || TagB")
+    ///     .subscribe("Payments", MessageSelector::by_sql("amount > 100 AND region = 'eu'"));
+    /// ```
     pub fn subscribe(
         mut self,
         topic: impl Into<String>,
