@@ -10,7 +10,7 @@ use parking_lot::Mutex;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::persist::{load_json, now_ms, save_json};
+use crate::persist::{bump_data_version, load_json, new_data_version, save_json};
 
 /// Groups every broker has (RocketMQ 4.9.8's `SubscriptionGroupManager.init`).
 pub const BUILT_IN_GROUPS: &[&str] = &[
@@ -54,11 +54,7 @@ impl SubscriptionGroupManager {
             .iter()
             .map(|name| ((*name).to_owned(), default_group(name)))
             .collect();
-        let mut data_version = DataVersion {
-            state_version: None,
-            timestamp: now_ms(),
-            counter: 0,
-        };
+        let mut data_version = new_data_version();
         if let Some(wrapper) = load_json::<SubscriptionGroupWrapper>(&path)? {
             table.extend(wrapper.subscription_group_table);
             data_version = wrapper.data_version;
@@ -86,8 +82,7 @@ impl SubscriptionGroupManager {
         }
         let created = default_group(group);
         state.table.insert(group.to_owned(), created.clone());
-        state.data_version.counter += 1;
-        state.data_version.timestamp = now_ms();
+        bump_data_version(&mut state.data_version);
         tracing::info!(group, "subscription group auto-created");
         Some((created, true))
     }
@@ -102,8 +97,7 @@ impl SubscriptionGroupManager {
         let mut state = self.state.lock();
         tracing::info!(group = %config.group_name, "subscription group updated");
         state.table.insert(config.group_name.clone(), config);
-        state.data_version.counter += 1;
-        state.data_version.timestamp = now_ms();
+        bump_data_version(&mut state.data_version);
     }
 
     /// Deletes a group; true if it existed.
@@ -111,8 +105,7 @@ impl SubscriptionGroupManager {
         let mut state = self.state.lock();
         let existed = state.table.remove(group).is_some();
         if existed {
-            state.data_version.counter += 1;
-            state.data_version.timestamp = now_ms();
+            bump_data_version(&mut state.data_version);
         }
         existed
     }

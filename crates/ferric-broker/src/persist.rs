@@ -8,6 +8,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use ferric_protocol::body::DataVersion;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -64,6 +65,21 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// A fresh config-table version: counter 0, stamped now.
+pub fn new_data_version() -> DataVersion {
+    DataVersion {
+        state_version: None,
+        timestamp: now_ms(),
+        counter: 0,
+    }
+}
+
+/// Marks a config table as changed: next counter, stamped now.
+pub fn bump_data_version(version: &mut DataVersion) {
+    version.counter += 1;
+    version.timestamp = now_ms();
 }
 
 /// Milliseconds since the Unix epoch.

@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 
 use crate::config::BrokerConfig;
 use crate::error::BrokerError;
-use crate::persist::{load_json, now_ms, save_json};
+use crate::persist::{bump_data_version, load_json, new_data_version, save_json};
 
 /// The topic table and its data version.
 #[derive(Debug)]
@@ -48,19 +48,6 @@ pub fn topic_name_problem(topic: &str) -> Option<String> {
         ));
     }
     None
-}
-
-fn new_version() -> DataVersion {
-    DataVersion {
-        state_version: None,
-        timestamp: now_ms(),
-        counter: 0,
-    }
-}
-
-fn bump(version: &mut DataVersion) {
-    version.counter += 1;
-    version.timestamp = now_ms();
 }
 
 /// The topics every broker has (RocketMQ's `TopicConfigManager` constructor).
@@ -135,7 +122,7 @@ impl TopicConfigManager {
         for topic in system_topics(config) {
             table.insert(topic.topic_name.clone(), topic);
         }
-        let mut data_version = new_version();
+        let mut data_version = new_data_version();
         if let Some(wrapper) = load_json::<TopicConfigSerializeWrapper>(&path)? {
             for (name, body) in &wrapper.topic_config_table {
                 let mut topic = TopicConfig::from(body);
@@ -204,7 +191,7 @@ impl TopicConfigManager {
         created.topic_sys_flag = topic_sys_flag;
         created.topic_filter_type = template.topic_filter_type;
         state.table.insert(topic.to_owned(), created.clone());
-        bump(&mut state.data_version);
+        bump_data_version(&mut state.data_version);
         tracing::info!(topic, default_topic, queues, "topic auto-created");
         Some((created, true))
     }
@@ -222,7 +209,7 @@ impl TopicConfigManager {
         }
         let created = TopicConfig::with_queues(topic, queue_nums, queue_nums, topic_perm);
         state.table.insert(topic.to_owned(), created.clone());
-        bump(&mut state.data_version);
+        bump_data_version(&mut state.data_version);
         tracing::info!(topic, queue_nums, "topic created");
         (created, true)
     }
@@ -232,7 +219,7 @@ impl TopicConfigManager {
         let mut state = self.state.lock();
         tracing::info!(topic = %config.topic_name, read = config.read_queue_nums, write = config.write_queue_nums, perm = config.perm, "topic updated");
         state.table.insert(config.topic_name.clone(), config);
-        bump(&mut state.data_version);
+        bump_data_version(&mut state.data_version);
     }
 
     /// Deletes a topic; true if it existed.
@@ -240,7 +227,7 @@ impl TopicConfigManager {
         let mut state = self.state.lock();
         let existed = state.table.remove(topic).is_some();
         if existed {
-            bump(&mut state.data_version);
+            bump_data_version(&mut state.data_version);
             tracing::info!(topic, "topic deleted");
         }
         existed
