@@ -5,6 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use common::capture::java_fixture;
 use common::*;
 use ferric_broker::BrokerConfig;
 use ferric_broker::group_manager::SubscriptionGroupManager;
@@ -12,8 +13,7 @@ use ferric_broker::offset_manager::ConsumerOffsetManager;
 use ferric_broker::topic_manager::TopicConfigManager;
 
 fn fixture_store() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/java-4.9.8/store-clean")
+    java_fixture("store-clean")
 }
 
 fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {

@@ -22,35 +22,12 @@
 
 mod common;
 
-use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::collections::HashMap;
 
-use bytes::BytesMut;
+use common::capture::{decode_hex, header_names, read_capture};
 use common::*;
 use ferric_protocol::header::PULL_FLAG_SUSPEND;
-use ferric_protocol::{RemotingCommand, RequestCode, decode_frame};
-use serde_json::Value;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/java-4.9.8/captures")
-        .join(name)
-}
-
-fn decode_hex(hex_text: &str) -> RemotingCommand {
-    let mut bytes = BytesMut::from(hex::decode(hex_text).expect("hex").as_slice());
-    decode_frame(&mut bytes, 16 * 1024 * 1024)
-        .expect("frame decodes")
-        .expect("complete frame")
-}
-
-fn header_names(command: &RemotingCommand) -> BTreeSet<String> {
-    command
-        .ext_fields
-        .as_ref()
-        .map(|ext| ext.keys().cloned().collect())
-        .unwrap_or_default()
-}
+use ferric_protocol::{RemotingCommand, RequestCode};
 
 struct Outcome {
     compared: usize,
@@ -59,12 +36,7 @@ struct Outcome {
 }
 
 async fn replay(broker: &TestBroker, file: &str) -> anyhow::Result<Outcome> {
-    let path = fixture(file);
-    let text = std::fs::read_to_string(&path)?;
-    let lines: Vec<Value> = text
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
+    let lines = read_capture(&format!("captures/{file}"))?;
     let mut responses: HashMap<(u64, i64), RemotingCommand> = HashMap::new();
     for line in &lines {
         if line["peer"] == "broker" && line["dir"] == "s2c" && line["kind"] == "response" {

@@ -14,38 +14,16 @@
 mod common;
 
 use std::collections::{BTreeSet, HashMap};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use common::capture::{decode_hex, header_names, java_fixture, read_capture};
 use common::*;
 use ferric_common::message::MessageExt;
 use ferric_protocol::header::SendMessageResponseHeader;
-use ferric_protocol::{RemotingCommand, RequestCode, decode_frame};
+use ferric_protocol::{RemotingCommand, RequestCode};
 use ferric_remoting::processor_fn;
 use serde_json::Value;
 use tokio::sync::mpsc;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/fixtures/java-4.9.8")
-        .join(name)
-}
-
-fn decode_hex(hex_text: &str) -> RemotingCommand {
-    let mut bytes = BytesMut::from(hex::decode(hex_text).expect("hex").as_slice());
-    decode_frame(&mut bytes, 16 * 1024 * 1024)
-        .expect("frame decodes")
-        .expect("complete frame")
-}
-
-fn names(command: &RemotingCommand) -> BTreeSet<String> {
-    command
-        .ext_fields
-        .as_ref()
-        .map(|ext| ext.keys().cloned().collect())
-        .unwrap_or_default()
-}
 
 async fn stored(broker: &TestBroker, topic: &str, queue_id: i32) -> Vec<MessageExt> {
     let ctx = broker.handle.context();
@@ -62,7 +40,8 @@ fn body_text(message: &MessageExt) -> String {
 }
 
 fn manifest_property_names(commit_log_offset: i64) -> BTreeSet<String> {
-    let text = std::fs::read_to_string(fixture("store-clean.manifest.json")).expect("manifest");
+    let text =
+        std::fs::read_to_string(java_fixture("store-clean.manifest.json")).expect("manifest");
     let manifest: Value = serde_json::from_str(&text).expect("manifest json");
     let record = manifest["commitlog"]
         .as_array()
@@ -102,11 +81,7 @@ async fn java_transactional_producer_replay() -> anyhow::Result<()> {
         }),
     );
 
-    let text = std::fs::read_to_string(fixture("captures/a-producer-transaction.jsonl"))?;
-    let lines: Vec<Value> = text
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()?;
+    let lines = read_capture("captures/a-producer-transaction.jsonl")?;
     let broker_lines: Vec<&Value> = lines.iter().filter(|l| l["peer"] == "broker").collect();
     let mut recorded_responses: HashMap<i64, RemotingCommand> = HashMap::new();
     let mut recorded_check = None;
@@ -134,7 +109,7 @@ async fn java_transactional_producer_replay() -> anyhow::Result<()> {
                     let ours = tokio::time::timeout(Duration::from_secs(15), checks.recv())
                         .await?
                         .expect("our check-back");
-                    assert_eq!(names(&ours), names(&recorded_check));
+                    assert_eq!(header_names(&ours), header_names(&recorded_check));
                     assert_eq!(ours.ext("msgId"), recorded_check.ext("msgId"));
                     assert_eq!(
                         ours.ext("transactionId"),
@@ -168,11 +143,11 @@ async fn java_transactional_producer_replay() -> anyhow::Result<()> {
         let ours = broker.call(request).await?;
         let recorded = recorded_responses.get(&opaque).expect("recorded response");
         assert_eq!(ours.code, recorded.code, "{:?}", ours.remark);
-        let mut ours_names = names(&ours);
-        if !names(recorded).contains("transactionId") {
+        let mut ours_names = header_names(&ours);
+        if !header_names(recorded).contains("transactionId") {
             ours_names.remove("transactionId");
         }
-        assert_eq!(ours_names, names(recorded));
+        assert_eq!(ours_names, header_names(recorded));
         if let Some(uniq) = uniq {
             sends.insert(uniq, ours.decode_header()?);
         }

@@ -2,6 +2,8 @@
 //! remoting client that sends real frames.
 #![allow(dead_code)]
 
+pub mod capture;
+
 use std::path::Path;
 use std::time::Duration;
 
