@@ -129,6 +129,19 @@ pub fn build_client_id(ip: IpAddr, instance_name: &str, unit_name: Option<&str>)
     }
 }
 
+/// A builder setter: `pub fn $name(mut self, value: $ty) -> Self` that stores `value` in
+/// `self.options.$name`. Shared by the producer and consumer builders.
+macro_rules! option_setter {
+    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
+        $(#[$doc])*
+        pub fn $name(mut self, value: $ty) -> Self {
+            self.options.$name = value;
+            self
+        }
+    };
+}
+pub(crate) use option_setter;
+
 #[cfg(test)]
 mod tests {
     use super::*;

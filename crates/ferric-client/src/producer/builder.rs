@@ -8,7 +8,7 @@ use ferric_common::topic::has_only_valid_name_chars;
 
 use super::fault::LatencyFaultTolerance;
 use super::{Producer, ProducerInner};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, option_setter};
 use crate::error::{ClientError, Result};
 use crate::instance::ClientInstance;
 
@@ -53,16 +53,6 @@ impl Default for ProducerOptions {
 pub struct ProducerBuilder {
     client: ClientConfig,
     options: ProducerOptions,
-}
-
-macro_rules! option_setter {
-    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
-        $(#[$doc])*
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.options.$name = value;
-            self
-        }
-    };
 }
 
 impl ProducerBuilder {

@@ -12,7 +12,7 @@ use tokio_util::task::TaskTracker;
 
 use super::queues::rebalance;
 use super::{LiteInner, LitePullConsumer, LitePullOptions};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, option_setter};
 use crate::consumer::allocate::{AllocateStrategy, Averagely};
 use crate::consumer::offset_store::OffsetStore;
 use crate::consumer::{ConsumeFromWhere, MessageSelector, now_ms};
@@ -52,23 +52,14 @@ impl LitePullConsumerBuilder {
         self
     }
 
-    /// Messages per pull.
-    pub fn pull_batch_size(mut self, size: i32) -> Self {
-        self.options.pull_batch_size = size;
-        self
-    }
+    option_setter!(/// Messages per pull.
+        pull_batch_size: i32);
 
-    /// Automatic offset commits.
-    pub fn auto_commit(mut self, enabled: bool) -> Self {
-        self.options.auto_commit = enabled;
-        self
-    }
+    option_setter!(/// Automatic offset commits.
+        auto_commit: bool);
 
-    /// Start position for a new group.
-    pub fn consume_from_where(mut self, from: ConsumeFromWhere) -> Self {
-        self.options.consume_from_where = from;
-        self
-    }
+    option_setter!(/// Start position for a new group.
+        consume_from_where: ConsumeFromWhere);
 
     /// Queue allocation strategy for subscriptions.
     pub fn allocate_strategy(mut self, strategy: impl AllocateStrategy) -> Self {

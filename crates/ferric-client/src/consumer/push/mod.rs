@@ -24,7 +24,7 @@ use tokio_util::task::TaskTracker;
 use super::allocate::{AllocateStrategy, Averagely};
 use super::offset_store::OffsetStore;
 use super::{ConsumeFromWhere, MessageModel, MessageSelector, build_subscription, now_ms};
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, option_setter};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHandle};
 use process_queue::ProcessQueue;
@@ -126,16 +126,6 @@ pub struct PushConsumerBuilder {
     strategy: Option<Arc<dyn AllocateStrategy>>,
 }
 
-macro_rules! push_setter {
-    ($(#[$doc:meta])* $name:ident: $ty:ty) => {
-        $(#[$doc])*
-        pub fn $name(mut self, value: $ty) -> Self {
-            self.options.$name = value;
-            self
-        }
-    };
-}
-
 impl PushConsumerBuilder {
     /// `;`-separated NameServer addresses.
     pub fn namesrv_addr(mut self, addrs: &str) -> Self {
@@ -187,27 +177,27 @@ impl PushConsumerBuilder {
         self
     }
 
-    push_setter!(/// Clustering or broadcasting.
+    option_setter!(/// Clustering or broadcasting.
         message_model: MessageModel);
-    push_setter!(/// Start position for a new group.
+    option_setter!(/// Start position for a new group.
         consume_from_where: ConsumeFromWhere);
-    push_setter!(/// Concurrent listener calls at most.
+    option_setter!(/// Concurrent listener calls at most.
         consume_thread_max: usize);
-    push_setter!(/// Messages per listener call.
+    option_setter!(/// Messages per listener call.
         consume_message_batch_max_size: usize);
-    push_setter!(/// Messages per pull.
+    option_setter!(/// Messages per pull.
         pull_batch_size: i32);
-    push_setter!(/// Per-queue message count threshold.
+    option_setter!(/// Per-queue message count threshold.
         pull_threshold_for_queue: usize);
-    push_setter!(/// Per-queue size threshold in MiB.
+    option_setter!(/// Per-queue size threshold in MiB.
         pull_threshold_size_for_queue: u64);
-    push_setter!(/// Redeliveries before the dead-letter queue.
+    option_setter!(/// Redeliveries before the dead-letter queue.
         max_reconsume_times: Option<i32>);
-    push_setter!(/// Listener call timeout.
+    option_setter!(/// Listener call timeout.
         consume_timeout: Duration);
-    push_setter!(/// Pause after an orderly failure.
+    option_setter!(/// Pause after an orderly failure.
         suspend_current_queue_time: Duration);
-    push_setter!(/// Directory for broadcasting offsets.
+    option_setter!(/// Directory for broadcasting offsets.
         offset_store_dir: PathBuf);
 
     /// Consumes messages concurrently with `listener`.
