@@ -93,6 +93,26 @@ pub(crate) async fn check_client_in_broker(
     Ok(())
 }
 
+/// Clustering allocation (Java's `RebalanceImpl.rebalanceByTopic`): the group's consumer ids,
+/// asked from any broker serving `topic` and sorted, share `all_queues` by `strategy`; returns
+/// the queues of this client.
+pub(crate) async fn allocate_in_group(
+    instance: &crate::ClientInstance,
+    strategy: &dyn allocate::AllocateStrategy,
+    group: &str,
+    topic: &str,
+    all_queues: &[ferric_common::MessageQueue],
+) -> crate::Result<Vec<ferric_common::MessageQueue>> {
+    let addr = instance.any_broker_addr_of(topic).await?;
+    let timeout = instance.config().mq_client_api_timeout;
+    let mut ids = instance
+        .api()
+        .consumer_id_list(&addr, group, timeout)
+        .await?;
+    ids.sort();
+    Ok(strategy.allocate(instance.client_id(), all_queues, &ids))
+}
+
 /// Milliseconds since the epoch.
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()

@@ -17,8 +17,10 @@ use crate::consumer::pull::{
     BROKER_SUSPEND_MAX_TIME, CONSUMER_TIMEOUT_WHEN_SUSPEND, PullSpec, pull_once, pull_sys_flag,
 };
 use crate::consumer::pull_result::PullStatus;
-use crate::consumer::{ConsumeFromWhere, MessageModel, build_subscription, now_ms};
-use crate::error::{ClientError, Result};
+use crate::consumer::{
+    ConsumeFromWhere, MessageModel, allocate_in_group, build_subscription, now_ms,
+};
+use crate::error::Result;
 use crate::instance::ConsumerHandle;
 use crate::instance::route::MASTER_ID;
 
@@ -55,19 +57,14 @@ pub(super) async fn rebalance(inner: &LiteInner) {
     for sub in &inner.subscriptions {
         let assigned = async {
             let all = inner.instance.subscribe_queues(&sub.topic).await?;
-            let addr = inner.instance.any_broker_addr_of(&sub.topic).await?;
-            let timeout = inner.instance.config().mq_client_api_timeout;
-            let mut ids = inner
-                .instance
-                .api()
-                .consumer_id_list(&addr, &inner.options.group, timeout)
-                .await?;
-            ids.sort();
-            Ok::<_, ClientError>(
-                inner
-                    .strategy
-                    .allocate(inner.instance.client_id(), &all, &ids),
+            allocate_in_group(
+                &inner.instance,
+                inner.strategy.as_ref(),
+                &inner.options.group,
+                &sub.topic,
+                &all,
             )
+            .await
         }
         .await;
         match assigned {

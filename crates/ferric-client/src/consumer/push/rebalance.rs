@@ -12,10 +12,10 @@ use ferric_protocol::body::LockBatchRequestBody;
 
 use super::process_queue::ProcessQueue;
 use super::{Listener, PushInner, consume};
-use crate::consumer::ConsumeFromWhere;
 use crate::consumer::offset_store::ReadOffsetType;
 use crate::consumer::pull::{PullSpec, pull_once, pull_sys_flag};
 use crate::consumer::pull_result::{PullStatus, reset_retry_topic};
+use crate::consumer::{ConsumeFromWhere, allocate_in_group};
 use crate::error::Result;
 
 /// Long-polling hold time the push consumer asks for (`BROKER_SUSPEND_MAX_TIME_MILLIS`).
@@ -88,17 +88,14 @@ async fn allocate(inner: &PushInner, topic: &str) -> Result<Vec<MessageQueue>> {
     if !inner.is_clustering() {
         return Ok(all);
     }
-    let addr = inner.instance.any_broker_addr_of(topic).await?;
-    let timeout = inner.instance.config().mq_client_api_timeout;
-    let mut ids = inner
-        .instance
-        .api()
-        .consumer_id_list(&addr, &inner.options.group, timeout)
-        .await?;
-    ids.sort();
-    Ok(inner
-        .strategy
-        .allocate(inner.instance.client_id(), &all, &ids))
+    allocate_in_group(
+        &inner.instance,
+        inner.strategy.as_ref(),
+        &inner.options.group,
+        topic,
+        &all,
+    )
+    .await
 }
 
 async fn update_queues(inner: &PushInner, topic: &str, assigned: Vec<MessageQueue>) {
