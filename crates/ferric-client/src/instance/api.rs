@@ -34,6 +34,24 @@ pub fn request<H: CommandHeader>(code: RequestCode, header: &H) -> RemotingComma
     RemotingCommand::request(code.value()).with_header(header)
 }
 
+/// Builds a request about a queue of `broker_name`: the typed header plus the `bname` field.
+fn broker_request<H: CommandHeader>(
+    code: RequestCode,
+    header: &H,
+    broker_name: &str,
+) -> RemotingCommand {
+    let mut req = request(code, header);
+    req.set_ext("bname", broker_name.to_owned());
+    req
+}
+
+fn topic_queue_header(mq: &MessageQueue) -> TopicQueueRequestHeader {
+    TopicQueueRequestHeader {
+        topic: mq.topic.clone(),
+        queue_id: mq.queue_id,
+    }
+}
+
 impl Api {
     /// Sends `request` to `addr` and returns the response whatever its code.
     pub async fn invoke(
@@ -159,8 +177,7 @@ impl Api {
             queue_id: mq.queue_id,
             set_zero_if_not_found: None,
         };
-        let mut req = request(RequestCode::QUERY_CONSUMER_OFFSET, &header);
-        req.set_ext("bname", mq.broker_name.clone());
+        let req = broker_request(RequestCode::QUERY_CONSUMER_OFFSET, &header, &mq.broker_name);
         let response = self.invoke(addr, req, timeout).await?;
         if response.code == ResponseCode::QUERY_NOT_FOUND.value() {
             return Ok(None);
@@ -187,8 +204,11 @@ impl Api {
             queue_id: mq.queue_id,
             commit_offset: offset,
         };
-        let mut req = request(RequestCode::UPDATE_CONSUMER_OFFSET, &header);
-        req.set_ext("bname", mq.broker_name.clone());
+        let req = broker_request(
+            RequestCode::UPDATE_CONSUMER_OFFSET,
+            &header,
+            &mq.broker_name,
+        );
         if oneway {
             self.invoke_oneway(addr, req).await
         } else {
@@ -208,13 +228,8 @@ impl Api {
             queue_id: mq.queue_id,
             committed: None,
         };
-        self.offset_call(
-            addr,
-            mq,
-            request(RequestCode::GET_MAX_OFFSET, &header),
-            timeout,
-        )
-        .await
+        self.offset_call(addr, mq, RequestCode::GET_MAX_OFFSET, &header, timeout)
+            .await
     }
 
     /// GET_MIN_OFFSET.
@@ -224,17 +239,9 @@ impl Api {
         mq: &MessageQueue,
         timeout: Duration,
     ) -> Result<i64> {
-        let header = TopicQueueRequestHeader {
-            topic: mq.topic.clone(),
-            queue_id: mq.queue_id,
-        };
-        self.offset_call(
-            addr,
-            mq,
-            request(RequestCode::GET_MIN_OFFSET, &header),
-            timeout,
-        )
-        .await
+        let header = topic_queue_header(mq);
+        self.offset_call(addr, mq, RequestCode::GET_MIN_OFFSET, &header, timeout)
+            .await
     }
 
     /// SEARCH_OFFSET_BY_TIMESTAMP.
@@ -254,7 +261,8 @@ impl Api {
         self.offset_call(
             addr,
             mq,
-            request(RequestCode::SEARCH_OFFSET_BY_TIMESTAMP, &header),
+            RequestCode::SEARCH_OFFSET_BY_TIMESTAMP,
+            &header,
             timeout,
         )
         .await
@@ -267,26 +275,28 @@ impl Api {
         mq: &MessageQueue,
         timeout: Duration,
     ) -> Result<i64> {
-        let header = TopicQueueRequestHeader {
-            topic: mq.topic.clone(),
-            queue_id: mq.queue_id,
-        };
-        let mut req = request(RequestCode::GET_EARLIEST_MSG_STORETIME, &header);
-        req.set_ext("bname", mq.broker_name.clone());
+        let header = topic_queue_header(mq);
+        let req = broker_request(
+            RequestCode::GET_EARLIEST_MSG_STORETIME,
+            &header,
+            &mq.broker_name,
+        );
         let response = self.invoke_ok(addr, req, timeout).await?;
         Ok(response
             .decode_header::<GetEarliestMsgStoretimeResponseHeader>()?
             .timestamp)
     }
 
-    async fn offset_call(
+    /// A request about `mq` answered by an [`OffsetResponseHeader`].
+    async fn offset_call<H: CommandHeader>(
         &self,
         addr: &str,
         mq: &MessageQueue,
-        mut req: RemotingCommand,
+        code: RequestCode,
+        header: &H,
         timeout: Duration,
     ) -> Result<i64> {
-        req.set_ext("bname", mq.broker_name.clone());
+        let req = broker_request(code, header, &mq.broker_name);
         let response = self.invoke_ok(addr, req, timeout).await?;
         Ok(response.decode_header::<OffsetResponseHeader>()?.offset)
     }
@@ -299,8 +309,7 @@ impl Api {
         header: ConsumerSendMsgBackRequestHeader,
         timeout: Duration,
     ) -> Result<()> {
-        let mut req = request(RequestCode::CONSUMER_SEND_MSG_BACK, &header);
-        req.set_ext("bname", broker_name.to_owned());
+        let req = broker_request(RequestCode::CONSUMER_SEND_MSG_BACK, &header, broker_name);
         self.invoke_ok(addr, req, timeout).await.map(drop)
     }
 
