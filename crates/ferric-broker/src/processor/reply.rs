@@ -20,30 +20,20 @@ use ferric_common::Properties;
 use ferric_common::message::MessageExt;
 use ferric_common::message_const::{PROPERTY_MESSAGE_REPLY_TO_CLIENT, PROPERTY_PUSH_REPLY_TIME};
 use ferric_protocol::header::{
-    MSG_REGION_KEY, ReplyMessageRequestHeader, SendMessageRequestHeader,
-    SendMessageRequestHeaderV2, SendMessageResponseHeader, TRACE_ON_KEY,
+    MSG_REGION_KEY, ReplyMessageRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
+    TRACE_ON_KEY,
 };
 use ferric_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use ferric_remoting::Channel;
 use ferric_store::PutMessageStatus;
 
-use super::send::{check_topic, wake_held_pulls};
+use super::send::{check_topic, decode_send_header, wake_held_pulls};
 use crate::context::BrokerContext;
 use crate::error::BrokerError;
 use crate::persist::now_ms;
 
 /// How long the broker waits for the requester to acknowledge a pushed reply.
 const PUSH_REPLY_TIMEOUT: Duration = Duration::from_secs(10);
-
-fn decode_header(request: &RemotingCommand) -> Result<SendMessageRequestHeader, BrokerError> {
-    if request.code == RequestCode::SEND_REPLY_MESSAGE.0 {
-        Ok(request.decode_header::<SendMessageRequestHeader>()?)
-    } else {
-        Ok(request
-            .decode_header::<SendMessageRequestHeaderV2>()?
-            .into())
-    }
-}
 
 /// Outcome of the push: `Ok` or the remark of the SYSTEM_ERROR answer.
 async fn push_reply(
@@ -111,7 +101,7 @@ pub async fn send_reply(
     channel: &Channel,
     request: &RemotingCommand,
 ) -> Result<RemotingCommand, BrokerError> {
-    let header = decode_header(request)?;
+    let header = decode_send_header(request)?;
     let (_config, queue_id) = check_topic(ctx, &header)?;
     let properties_text = header.properties.as_deref().unwrap_or("");
     let message = MessageExt {

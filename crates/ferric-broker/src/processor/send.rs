@@ -28,11 +28,14 @@ use crate::topic_manager::topic_name_problem;
 
 const FAQ_URL: &str = "http://rocketmq.apache.org/docs/faq/";
 
-/// Reads the send header of any send code as the long form.
+/// Reads the send header of any send or reply code as the long form: SEND_MESSAGE and
+/// SEND_REPLY_MESSAGE carry it as is, the V2 and batch codes carry the short form.
 pub fn decode_send_header(
     request: &RemotingCommand,
 ) -> Result<SendMessageRequestHeader, BrokerError> {
-    if request.code == RequestCode::SEND_MESSAGE.0 {
+    if request.code == RequestCode::SEND_MESSAGE.0
+        || request.code == RequestCode::SEND_REPLY_MESSAGE.0
+    {
         Ok(request.decode_header::<SendMessageRequestHeader>()?)
     } else {
         Ok(request
@@ -253,15 +256,16 @@ pub async fn send_message(
         .map_or((header.topic.clone(), queue_id), |m| {
             (m.topic.clone(), m.queue_id)
         });
-    let result: PutMessageResult = ctx
-        .with_store(move |store| {
-            if batch {
-                store.put_messages(messages)
-            } else {
-                store.put_message(messages.into_iter().next().unwrap_or_default())
-            }
-        })
-        .await?;
+    // Appended on the store's put thread; a SYNC_FLUSH answer comes from the group commit
+    // without a thread blocked per request. `messages` is one record unless `batch`.
+    let (done, stored) = tokio::sync::oneshot::channel::<PutMessageResult>();
+    ctx.store()?.submit_put(
+        messages,
+        Box::new(move |result| {
+            let _ = done.send(result);
+        }),
+    );
+    let result = stored.await.map_err(|_| BrokerError::ShuttingDown)?;
     let (code, remark) = put_status_response(result.status);
     let Some(append) = result.append else {
         return Err(BrokerError::refused(code, remark.unwrap_or_default()));
