@@ -14,6 +14,12 @@ use crate::command::{ExtFields, RemotingCommand};
 
 /// Java's `String.hashCode()`: `s[0]*31^(n-1) + … + s[n-1]` over UTF-16 code units, wrapping.
 pub fn java_string_hash(text: &str) -> i32 {
+    if text.is_ascii() {
+        // An ASCII byte is its own UTF-16 code unit.
+        return text.bytes().fold(0i32, |hash, byte| {
+            hash.wrapping_mul(31).wrapping_add(i32::from(byte))
+        });
+    }
     text.encode_utf16().fold(0i32, |hash, unit| {
         hash.wrapping_mul(31).wrapping_add(i32::from(unit))
     })
@@ -35,12 +41,12 @@ fn bucket_index(key: &str, capacity: u32) -> u32 {
 
 /// Sorts entries into Java `HashMap` iteration order.
 pub fn java_hash_map_order<'a>(entries: &mut [(&'a str, &'a str)]) {
+    if entries.len() < 2 {
+        return;
+    }
     let capacity = java_table_capacity(entries.len());
-    entries.sort_by(|left, right| {
-        bucket_index(left.0, capacity)
-            .cmp(&bucket_index(right.0, capacity))
-            .then_with(|| left.0.cmp(right.0))
-    });
+    // Each key's bucket is computed once, not on every comparison.
+    entries.sort_by_cached_key(|(key, _)| (bucket_index(key, capacity), *key));
 }
 
 /// True when two keys of `ext` share a bucket of the Java `HashMap` that would hold them, so their
