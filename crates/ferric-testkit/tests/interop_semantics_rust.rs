@@ -19,7 +19,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use ferric_testkit::command::{CommandOutput, run_logged, spawn_logged};
+use ferric_testkit::command::{CommandOutput, RunningCommand, run_logged, spawn_logged};
 use ferric_testkit::interop::{hex_encode, repo_root, require_installed};
 use ferric_testkit::{ClusterOptions, FerricCluster, PulledMessage};
 use serde_json::{Value, json};
@@ -109,6 +109,21 @@ impl Harness {
         let output = run_logged(command, &self.work, name, Duration::from_secs(120))?;
         output.expect_success(name)?;
         Ok(Output::new(output))
+    }
+
+    /// Starts a consumer in the background; its output is logged under `name`.
+    fn spawn_consumer(
+        &self,
+        topic: &str,
+        group: &str,
+        args: &[&str],
+        name: &str,
+    ) -> Result<RunningCommand> {
+        spawn_logged(
+            self.command("consume", topic, group, args),
+            &self.work,
+            name,
+        )
     }
 
     /// Pulls every message of `topic` queue 0 through the broker, as a separate group.
@@ -346,14 +361,10 @@ fn delay_level_and_timer_delay_hold_messages_back() -> Result<()> {
     let harness = Harness::start("delay")?;
     let (topic, group) = ("Semantics_delay", "C_semantics_delay");
     harness.create_topic(topic, 1)?;
-    let consumer = spawn_logged(
-        harness.command(
-            "consume",
-            topic,
-            group,
-            &["--expect", "3", "--timeout-secs", "60"],
-        ),
-        &harness.work,
+    let consumer = harness.spawn_consumer(
+        topic,
+        group,
+        &["--expect", "3", "--timeout-secs", "60"],
         "delay-consumer",
     )?;
     // A plain message first: once it arrives the consumer is known to be pulling.
@@ -476,14 +487,10 @@ fn request_returns_the_responders_reply() -> Result<()> {
     let harness = Harness::start("reply")?;
     let (topic, group) = ("Semantics_request", "C_semantics_responder");
     harness.create_topic(topic, 1)?;
-    let responder = spawn_logged(
-        harness.command(
-            "consume",
-            topic,
-            group,
-            &["--expect", "1", "--timeout-secs", "60", "--reply", "true"],
-        ),
-        &harness.work,
+    let responder = harness.spawn_consumer(
+        topic,
+        group,
+        &["--expect", "1", "--timeout-secs", "60", "--reply", "true"],
         "responder",
     )?;
     let input = harness.write_input("request.jsonl", &[message(0, "", &[], b"ping")])?;
@@ -549,46 +556,38 @@ fn sql92_and_tag_subscriptions_receive_exactly_the_matching_messages() -> Result
 
     let sql_expected = ["6", "8", "10"];
     let tag_expected = ["0", "1", "3", "4", "6", "7", "9", "10"];
-    let sql = spawn_logged(
-        harness.command(
-            "consume",
-            topic,
-            "C_semantics_sql",
-            &[
-                "--expect",
-                &sql_expected.len().to_string(),
-                "--timeout-secs",
-                "60",
-                "--linger-secs",
-                "3",
-                "--selector-type",
-                "SQL92",
-                "--selector",
-                "a > 5 AND color = 'red'",
-            ],
-        ),
-        &harness.work,
+    let sql = harness.spawn_consumer(
+        topic,
+        "C_semantics_sql",
+        &[
+            "--expect",
+            &sql_expected.len().to_string(),
+            "--timeout-secs",
+            "60",
+            "--linger-secs",
+            "3",
+            "--selector-type",
+            "SQL92",
+            "--selector",
+            "a > 5 AND color = 'red'",
+        ],
         "sql-consumer",
     )?;
-    let tag = spawn_logged(
-        harness.command(
-            "consume",
-            topic,
-            "C_semantics_tag",
-            &[
-                "--expect",
-                &tag_expected.len().to_string(),
-                "--timeout-secs",
-                "60",
-                "--linger-secs",
-                "3",
-                "--selector-type",
-                "TAG",
-                "--selector",
-                "TagA||TagB",
-            ],
-        ),
-        &harness.work,
+    let tag = harness.spawn_consumer(
+        topic,
+        "C_semantics_tag",
+        &[
+            "--expect",
+            &tag_expected.len().to_string(),
+            "--timeout-secs",
+            "60",
+            "--linger-secs",
+            "3",
+            "--selector-type",
+            "TAG",
+            "--selector",
+            "TagA||TagB",
+        ],
         "tag-consumer",
     )?;
     for (name, running, expected) in [
