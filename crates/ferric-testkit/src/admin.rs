@@ -324,6 +324,25 @@ impl AdminClient {
         Ok(all)
     }
 
+    /// [`AdminClient::pull_all`] from offset 0 of queues `0..queues`, in queue order.
+    pub async fn pull_all_queues(
+        &self,
+        broker_addr: &str,
+        group: &str,
+        topic: &str,
+        queues: i32,
+        max_per_queue: usize,
+    ) -> Result<Vec<PulledMessage>> {
+        let mut all = Vec::new();
+        for queue_id in 0..queues {
+            all.extend(
+                self.pull_all(broker_addr, group, topic, queue_id, 0, max_per_queue)
+                    .await?,
+            );
+        }
+        Ok(all)
+    }
+
     /// UPDATE_CONSUMER_OFFSET for one queue.
     pub async fn update_consumer_offset(
         &self,

@@ -57,14 +57,9 @@ fn acknowledged_messages_survive_sigkill_with_sync_flush() -> Result<()> {
     let admin = cluster.admin();
     rt.block_on(async {
         admin.wait_for_route(TOPIC, Duration::from_secs(30)).await?;
-        let mut pulled = Vec::new();
-        for queue in 0..QUEUES {
-            pulled.extend(
-                admin
-                    .pull_all(&broker, "kill-check", TOPIC, queue, 0, COUNT * 2)
-                    .await?,
-            );
-        }
+        let pulled = admin
+            .pull_all_queues(&broker, "kill-check", TOPIC, QUEUES, COUNT * 2)
+            .await?;
         for (index, receipt) in &acknowledged {
             let found = pulled.iter().find(|got| {
                 got.queue_id == receipt.queue_id && got.queue_offset == receipt.queue_offset

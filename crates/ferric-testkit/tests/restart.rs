@@ -93,14 +93,9 @@ fn messages_and_offsets_survive_a_clean_restart() -> Result<()> {
     let admin = cluster.admin();
     rt.block_on(async {
         admin.wait_for_route(TOPIC, Duration::from_secs(30)).await?;
-        let mut pulled = Vec::new();
-        for queue in 0..QUEUES {
-            pulled.extend(
-                admin
-                    .pull_all(&broker, GROUP, TOPIC, queue, 0, COUNT)
-                    .await?,
-            );
-        }
+        let pulled = admin
+            .pull_all_queues(&broker, GROUP, TOPIC, QUEUES, COUNT)
+            .await?;
         check_all(&pulled)?;
         for queue in 0..QUEUES {
             let offset = admin
