@@ -113,6 +113,31 @@ pub(crate) async fn allocate_in_group(
     Ok(strategy.allocate(instance.client_id(), all_queues, &ids))
 }
 
+/// Runs `work` on the consumer behind `weak` every `period`, on `tasks`, until `token` is
+/// cancelled or the consumer is dropped.
+pub(crate) fn spawn_periodic<T, F, Fut>(
+    tasks: &tokio_util::task::TaskTracker,
+    token: tokio_util::sync::CancellationToken,
+    period: std::time::Duration,
+    weak: std::sync::Weak<T>,
+    work: F,
+) where
+    T: Send + Sync + 'static,
+    F: Fn(std::sync::Arc<T>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                () = token.cancelled() => return,
+                () = tokio::time::sleep(period) => {}
+            }
+            let Some(inner) = weak.upgrade() else { return };
+            work(inner).await;
+        }
+    });
+}
+
 /// Milliseconds since the epoch.
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()

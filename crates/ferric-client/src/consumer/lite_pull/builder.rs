@@ -15,7 +15,7 @@ use super::{LiteInner, LitePullConsumer, LitePullOptions};
 use crate::config::{ClientConfig, option_setter};
 use crate::consumer::allocate::{AllocateStrategy, Averagely};
 use crate::consumer::offset_store::OffsetStore;
-use crate::consumer::{ConsumeFromWhere, MessageSelector, now_ms};
+use crate::consumer::{ConsumeFromWhere, MessageSelector, now_ms, spawn_periodic};
 use crate::error::{ClientError, Result};
 use crate::instance::{ClientInstance, ConsumerHandle};
 
@@ -120,22 +120,18 @@ impl LitePullConsumerBuilder {
         );
         instance.send_heartbeat_now().await;
         if inner.options.auto_commit {
-            let weak = Arc::downgrade(&inner);
-            let token = inner.shutdown.clone();
-            let period = inner.options.auto_commit_interval;
-            inner.tasks.spawn(async move {
-                loop {
-                    tokio::select! {
-                        () = token.cancelled() => return,
-                        () = tokio::time::sleep(period) => {}
-                    }
-                    let Some(inner) = weak.upgrade() else { return };
+            spawn_periodic(
+                &inner.tasks,
+                inner.shutdown.clone(),
+                inner.options.auto_commit_interval,
+                Arc::downgrade(&inner),
+                |inner| async move {
                     let mqs: Vec<MessageQueue> = inner.queues.lock().keys().cloned().collect();
                     if let Err(error) = inner.offsets.persist_all(&mqs).await {
                         tracing::debug!(%error, "auto commit failed");
                     }
-                }
-            });
+                },
+            );
         }
         if !inner.subscriptions.is_empty() {
             rebalance(&inner).await;

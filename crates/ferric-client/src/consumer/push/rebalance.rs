@@ -15,7 +15,7 @@ use super::{Listener, PushInner, consume};
 use crate::consumer::offset_store::ReadOffsetType;
 use crate::consumer::pull::{PullSpec, pull_once, pull_sys_flag};
 use crate::consumer::pull_result::{PullStatus, reset_retry_topic};
-use crate::consumer::{ConsumeFromWhere, allocate_in_group};
+use crate::consumer::{ConsumeFromWhere, allocate_in_group, spawn_periodic};
 use crate::error::Result;
 
 /// Long-polling hold time the push consumer asks for (`BROKER_SUSPEND_MAX_TIME_MILLIS`).
@@ -30,32 +30,21 @@ pub const PULL_DELAY_WHEN_FLOW_CONTROL: Duration = Duration::from_millis(50);
 pub const LOCK_INTERVAL: Duration = Duration::from_secs(20);
 
 pub(super) fn start_services(inner: &Arc<PushInner>) {
-    let weak = Arc::downgrade(inner);
-    let token = inner.shutdown.clone();
-    let period = inner.instance.config().persist_consumer_offset_interval;
-    inner.tasks.spawn(async move {
-        loop {
-            tokio::select! {
-                () = token.cancelled() => return,
-                () = tokio::time::sleep(period) => {}
-            }
-            let Some(inner) = weak.upgrade() else { return };
-            persist_all(&inner).await;
-        }
-    });
+    spawn_periodic(
+        &inner.tasks,
+        inner.shutdown.clone(),
+        inner.instance.config().persist_consumer_offset_interval,
+        Arc::downgrade(inner),
+        |inner| async move { persist_all(&inner).await },
+    );
     if inner.is_orderly() && inner.is_clustering() {
-        let weak = Arc::downgrade(inner);
-        let token = inner.shutdown.clone();
-        inner.tasks.spawn(async move {
-            loop {
-                tokio::select! {
-                    () = token.cancelled() => return,
-                    () = tokio::time::sleep(LOCK_INTERVAL) => {}
-                }
-                let Some(inner) = weak.upgrade() else { return };
-                lock_all(&inner).await;
-            }
-        });
+        spawn_periodic(
+            &inner.tasks,
+            inner.shutdown.clone(),
+            LOCK_INTERVAL,
+            Arc::downgrade(inner),
+            |inner| async move { lock_all(&inner).await },
+        );
     }
 }
 
