@@ -160,32 +160,26 @@ async fn java_unregister_removes_the_broker() {
     let broker = client();
     let first = frames.iter().find(|f| f.command.code == 103).unwrap();
     let unregister = frames.iter().find(|f| f.command.code == 104).unwrap();
-    let reply = broker
-        .invoke(&addr, first.command.clone(), TIMEOUT)
-        .await
-        .unwrap();
-    assert_eq!(reply.code, 0);
-    assert!(
+    let tbw102_routed = || {
         handle
             .state()
             .route
             .read()
             .pickup_topic_route_data("TBW102")
             .is_some()
-    );
+    };
+    let reply = broker
+        .invoke(&addr, first.command.clone(), TIMEOUT)
+        .await
+        .unwrap();
+    assert_eq!(reply.code, 0);
+    assert!(tbw102_routed());
     let reply = broker
         .invoke(&addr, unregister.command.clone(), TIMEOUT)
         .await
         .unwrap();
     assert_eq!(reply.code, 0);
-    assert!(
-        handle
-            .state()
-            .route
-            .read()
-            .pickup_topic_route_data("TBW102")
-            .is_none()
-    );
+    assert!(!tbw102_routed());
     assert!(
         handle
             .state()
