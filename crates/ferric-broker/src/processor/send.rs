@@ -44,6 +44,20 @@ pub fn decode_send_header(
     }
 }
 
+/// NO_PERMISSION while the broker's permission forbids writes.
+pub fn check_broker_writable(ctx: &BrokerContext) -> Result<(), BrokerError> {
+    if ctx.config.broker_writable() {
+        return Ok(());
+    }
+    Err(BrokerError::refused(
+        ResponseCode::NO_PERMISSION,
+        format!(
+            "the broker[{}] sending message is forbidden",
+            ctx.config.broker_ip1
+        ),
+    ))
+}
+
 /// Permission, name, existence (auto-creating from the template) and queue checks; returns
 /// the topic config and the queue id to write (a random writable queue for `queueId < 0`).
 pub fn check_topic(
@@ -51,15 +65,7 @@ pub fn check_topic(
     header: &SendMessageRequestHeader,
 ) -> Result<(TopicConfig, i32), BrokerError> {
     let topic = header.topic.as_str();
-    if !ctx.config.broker_writable() {
-        return Err(BrokerError::refused(
-            ResponseCode::NO_PERMISSION,
-            format!(
-                "the broker[{}] sending message is forbidden",
-                ctx.config.broker_ip1
-            ),
-        ));
-    }
+    check_broker_writable(ctx)?;
     let too_long = topic.len() > names::TOPIC_MAX_LENGTH && !topic::is_retry_topic(topic);
     if too_long || topic.len() > names::RETRY_OR_DLQ_TOPIC_MAX_LENGTH {
         return Err(BrokerError::refused(

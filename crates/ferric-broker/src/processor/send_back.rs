@@ -68,15 +68,7 @@ pub async fn consumer_send_msg_back(
     if created {
         ctx.groups_changed();
     }
-    if !ctx.config.broker_writable() {
-        return Err(BrokerError::refused(
-            ResponseCode::NO_PERMISSION,
-            format!(
-                "the broker[{}] sending message is forbidden",
-                ctx.config.broker_ip1
-            ),
-        ));
-    }
+    super::send::check_broker_writable(ctx)?;
     if group_config.retry_queue_nums <= 0 {
         return Ok(super::success(request));
     }
