@@ -11,8 +11,8 @@ use common::*;
 use ferric_broker::BrokerConfig;
 use ferric_common::message::MessageExt;
 use ferric_protocol::header::{
-    ConsumerSendMsgBackRequestHeader, PULL_FLAG_SUBSCRIPTION, PullMessageRequestHeader,
-    QueryMessageRequestHeader, SendMessageRequestHeaderV2, ViewMessageRequestHeader,
+    ConsumerSendMsgBackRequestHeader, PullMessageRequestHeader, QueryMessageRequestHeader,
+    SendMessageRequestHeaderV2, ViewMessageRequestHeader,
 };
 use ferric_protocol::{RemotingCommand, RequestCode};
 
@@ -77,31 +77,6 @@ fn send_back(offset: i64, group: &str, delay_level: i32, max: Option<i32>) -> Re
     );
     request.version = 409;
     request
-}
-
-fn pull_expr(
-    group: &str,
-    topic: &str,
-    queue_id: i32,
-    offset: i64,
-    expr: &str,
-    kind: &str,
-) -> RemotingCommand {
-    let header = PullMessageRequestHeader {
-        consumer_group: group.to_owned(),
-        topic: topic.to_owned(),
-        queue_id,
-        queue_offset: offset,
-        max_msg_nums: 32,
-        sys_flag: PULL_FLAG_SUBSCRIPTION,
-        commit_offset: 0,
-        suspend_timeout_millis: 0,
-        subscription: Some(expr.to_owned()),
-        sub_version: 0,
-        expression_type: Some(kind.to_owned()),
-        ..PullMessageRequestHeader::default()
-    };
-    RemotingCommand::request(RequestCode::PULL_MESSAGE.0).with_header(&header)
 }
 
 /// Every message of the queue from offset 0 (code 0 pulls only; an empty queue gives none).

@@ -104,12 +104,45 @@ pub fn send_v2(topic: &str, queue_id: i32, body: &[u8], props: &str) -> Remoting
         .with_body(Bytes::copy_from_slice(body))
 }
 
+/// PULL_MESSAGE with a tag subscription; `suspend_ms` asks for a held pull.
 pub fn pull(
     group: &str,
     topic: &str,
     queue_id: i32,
     offset: i64,
     subscription: &str,
+    suspend_ms: Option<i64>,
+) -> RemotingCommand {
+    pull_request(
+        group,
+        topic,
+        queue_id,
+        offset,
+        subscription,
+        "TAG",
+        suspend_ms,
+    )
+}
+
+/// PULL_MESSAGE with an `expr` subscription of type `kind` (`TAG` or `SQL92`), not held.
+pub fn pull_expr(
+    group: &str,
+    topic: &str,
+    queue_id: i32,
+    offset: i64,
+    expr: &str,
+    kind: &str,
+) -> RemotingCommand {
+    pull_request(group, topic, queue_id, offset, expr, kind, None)
+}
+
+fn pull_request(
+    group: &str,
+    topic: &str,
+    queue_id: i32,
+    offset: i64,
+    subscription: &str,
+    expression_type: &str,
     suspend_ms: Option<i64>,
 ) -> RemotingCommand {
     let mut sys_flag = PULL_FLAG_SUBSCRIPTION;
@@ -127,7 +160,7 @@ pub fn pull(
         suspend_timeout_millis: suspend_ms.unwrap_or(0),
         subscription: Some(subscription.to_owned()),
         sub_version: 0,
-        expression_type: Some("TAG".to_owned()),
+        expression_type: Some(expression_type.to_owned()),
         ..PullMessageRequestHeader::default()
     };
     RemotingCommand::request(RequestCode::PULL_MESSAGE.0).with_header(&header)
