@@ -7,6 +7,7 @@
 //! kernel may already have dropped the dirty pages and a later "successful" retry would lie.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -175,6 +176,8 @@ pub struct Flusher {
     shared: Arc<Shared>,
     config: FlushConfig,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// CommitLog end offset at the last [`Flusher::wake_after_append`] that woke the thread.
+    woken_at: AtomicU64,
 }
 
 impl Flusher {
@@ -195,6 +198,7 @@ impl Flusher {
             shared,
             config,
             thread: Mutex::new(Some(thread)),
+            woken_at: AtomicU64::new(0),
         })
     }
 
@@ -216,6 +220,20 @@ impl Flusher {
     /// Wakes the flusher (async mode: after an append).
     pub fn wake(&self) {
         self.shared.work.notify_one();
+    }
+
+    /// After an append ending at global offset `end` (async mode): wakes the flusher only once
+    /// at least `flush_least_pages` pages were appended since the last such wake-up. It would
+    /// not flush fewer pages anyway (its timer covers the rest), and waking it after every
+    /// small append costs a thread switch per message.
+    pub fn wake_after_append(&self, end: u64) {
+        let least =
+            (self.config.flush_least_pages.max(1) * crate::mapped_file::OS_PAGE_SIZE) as u64;
+        let last = self.woken_at.load(Ordering::Relaxed);
+        if end >= last.saturating_add(least) || end < last {
+            self.woken_at.store(end, Ordering::Relaxed);
+            self.shared.work.notify_one();
+        }
     }
 
     /// Group commit: blocks until every byte below `offset` is on disk, the timeout passes, or

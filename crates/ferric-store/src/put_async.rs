@@ -87,7 +87,7 @@ impl MessageStore {
             );
             return;
         }
-        self.flusher.wake();
+        self.flusher.wake_after_append(end);
         done(PutMessageResult {
             status: PutMessageStatus::PutOk,
             append: Some(append),

@@ -257,7 +257,7 @@ impl MessageStore {
                     .wait_flushed(end, self.config.sync_flush_timeout),
             ),
             _ => {
-                self.flusher.wake();
+                self.flusher.wake_after_append(end);
                 PutMessageStatus::PutOk
             }
         };
