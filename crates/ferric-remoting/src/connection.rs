@@ -11,13 +11,13 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use ferric_protocol::RemotingCommand;
-use futures::{FutureExt, SinkExt, StreamExt};
+use futures::{FutureExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
-use tokio_util::codec::{BytesCodec, FramedRead, FramedWrite};
+use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -302,35 +302,43 @@ async fn handle_request(
     }
 }
 
-/// The only writer of a connection: batches queued frames, flushes when the queue runs dry,
-/// and on close writes what is still queued, then shuts the socket's write side.
+/// The only writer of a connection: gathers the queued frames and writes them with vectored
+/// writes (no copy into a staging buffer), and on close writes what is still queued, then
+/// shuts the socket's write side.
 async fn run_writer(
-    write_half: OwnedWriteHalf,
+    mut write_half: OwnedWriteHalf,
     mut receiver: mpsc::Receiver<Bytes>,
     closed: CancellationToken,
     activity: Arc<WriteActivity>,
     peer: String,
 ) {
-    let mut sink = FramedWrite::new(write_half, BytesCodec::new());
+    let mut batch: Vec<Bytes> = Vec::new();
     let outcome: std::io::Result<()> = async {
         loop {
             tokio::select! {
                 biased;
                 next = receiver.recv() => {
                     let Some(frame) = next else { return Ok(()) };
-                    sink.feed(frame).await?;
+                    batch.push(frame);
                     while let Ok(frame) = receiver.try_recv() {
-                        sink.feed(frame).await?;
+                        batch.push(frame);
                     }
-                    SinkExt::<Bytes>::flush(&mut sink).await?;
+                    // A woken task runs right after its waker, so without this the writer would
+                    // write each response alone while the handlers finishing next in this
+                    // scheduler round wait: let them queue theirs, then write all in one call.
+                    tokio::task::yield_now().await;
+                    while let Ok(frame) = receiver.try_recv() {
+                        batch.push(frame);
+                    }
+                    write_frames(&mut write_half, &mut batch).await?;
                     activity.touch();
                 }
                 () = closed.cancelled() => {
                     receiver.close();
                     while let Some(frame) = receiver.recv().await {
-                        sink.feed(frame).await?;
+                        batch.push(frame);
                     }
-                    SinkExt::<Bytes>::flush(&mut sink).await?;
+                    write_frames(&mut write_half, &mut batch).await?;
                     return Ok(());
                 }
             }
@@ -341,8 +349,85 @@ async fn run_writer(
         tracing::debug!(%peer, %error, "write failed, closing connection");
         closed.cancel();
     }
-    let mut write_half = sink.into_inner();
     if let Err(error) = write_half.shutdown().await {
         tracing::trace!(%peer, %error, "socket shutdown failed");
+    }
+}
+
+/// Most buffers handed to one `writev` (Linux accepts 1024).
+const MAX_IO_SLICES: usize = 64;
+
+/// Writes every frame of `frames` in order with as few `writev` calls as the socket allows, and
+/// empties it.
+async fn write_frames(
+    write_half: &mut OwnedWriteHalf,
+    frames: &mut Vec<Bytes>,
+) -> std::io::Result<()> {
+    let mut first = 0;
+    while first < frames.len() {
+        if frames[first].is_empty() {
+            first += 1;
+            continue;
+        }
+        let slices: Vec<std::io::IoSlice<'_>> = frames[first..]
+            .iter()
+            .filter(|frame| !frame.is_empty())
+            .take(MAX_IO_SLICES)
+            .map(|frame| std::io::IoSlice::new(frame))
+            .collect();
+        let mut written = write_half.write_vectored(&slices).await?;
+        drop(slices);
+        if written == 0 {
+            return Err(std::io::ErrorKind::WriteZero.into());
+        }
+        while written > 0 {
+            let len = frames[first].len();
+            if written >= len {
+                written -= len;
+                first += 1;
+            } else {
+                bytes::Buf::advance(&mut frames[first], written);
+                written = 0;
+            }
+        }
+    }
+    frames.clear();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn write_frames_writes_every_byte_in_order_across_partial_writes() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let client = TcpStream::connect(addr).await.expect("connect");
+        let (mut server, _) = listener.accept().await.expect("accept");
+        // Larger than the socket buffers (partial writes) and more frames than one writev takes.
+        let mut frames: Vec<Bytes> = (0..200u32)
+            .map(|i| Bytes::from(vec![(i % 251) as u8; (i as usize * 997) % 70_000]))
+            .collect();
+        frames.insert(3, Bytes::new());
+        frames.push(Bytes::from(vec![7u8; 4 << 20]));
+        let expected: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
+        let reader = tokio::spawn(async move {
+            let mut received = Vec::new();
+            server.read_to_end(&mut received).await.expect("read");
+            received
+        });
+        let (_read_half, mut write_half) = client.into_split();
+        write_frames(&mut write_half, &mut frames)
+            .await
+            .expect("write");
+        assert!(frames.is_empty());
+        write_half.shutdown().await.expect("shutdown");
+        let received = reader.await.expect("reader");
+        assert_eq!(received.len(), expected.len());
+        assert!(received == expected);
     }
 }
