@@ -218,6 +218,22 @@ impl Admin {
             .collect())
     }
 
+    /// Masters that may know `group`: those serving its retry topic, or, while that topic's
+    /// route is not registered yet (brokers create it on the group's first heartbeat and
+    /// register it with the NameServers moments later), every master of the cluster.
+    async fn group_master_addrs(&self, group: &str) -> Result<Vec<String>> {
+        match self.master_addrs_of(&retry_topic(group)).await {
+            Err(ClientError::RouteNotFound { .. }) => Ok(self
+                .cluster_info()
+                .await?
+                .broker_addr_table
+                .values()
+                .filter_map(|bd| bd.broker_addrs.0.get(&MASTER_ID).cloned())
+                .collect()),
+            other => other,
+        }
+    }
+
     /// GET_TOPIC_STATS_INFO merged over the topic's brokers.
     pub async fn topic_stats(&self, topic: &str) -> Result<TopicStatsTable> {
         let mut merged = TopicStatsTable::default();
@@ -234,10 +250,10 @@ impl Admin {
         Ok(merged)
     }
 
-    /// GET_CONSUME_STATS merged over the brokers of the group's retry topic.
+    /// GET_CONSUME_STATS merged over the brokers of the group (see `group_master_addrs`).
     pub async fn consume_stats(&self, group: &str, topic: Option<&str>) -> Result<ConsumeStats> {
         let mut merged = ConsumeStats::default();
-        for addr in self.master_addrs_of(&retry_topic(group)).await? {
+        for addr in self.group_master_addrs(group).await? {
             let header = GetConsumeStatsRequestHeader {
                 consumer_group: group.to_owned(),
                 topic: topic.map(str::to_owned),
@@ -253,12 +269,12 @@ impl Admin {
         Ok(merged)
     }
 
-    /// GET_CONSUMER_CONNECTION_LIST from the first broker of the group's retry topic that knows it.
+    /// GET_CONSUMER_CONNECTION_LIST from the first broker of the group that knows it.
     pub async fn consumer_connections(&self, group: &str) -> Result<ConsumerConnection> {
         let mut last = ClientError::RouteNotFound {
             topic: retry_topic(group),
         };
-        for addr in self.master_addrs_of(&retry_topic(group)).await? {
+        for addr in self.group_master_addrs(group).await? {
             let header = GetConsumerConnectionListRequestHeader {
                 consumer_group: group.to_owned(),
             };
