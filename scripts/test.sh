@@ -9,5 +9,7 @@ echo "== clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== dependency rules"
 python3 scripts/check-deps.py
+echo "== binaries (the end-to-end tests start mqnamesrv, mqbroker, mqshutdown and ferric)"
+cargo build --workspace --bins
 echo "== tests"
 cargo test --workspace
