@@ -10,6 +10,11 @@
 //! SIGTERM or SIGINT shuts both down cleanly (broker first, so it unregisters from the
 //! NameServer).
 
+/// mimalloc: the broker allocates and frees small buffers per request; glibc malloc cost
+/// about a quarter of its CPU under load (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};

@@ -1,5 +1,10 @@
 //! `mqbroker`: runs a Ferric broker until SIGTERM/SIGINT.
 
+/// mimalloc: the broker allocates and frees small buffers per request; glibc malloc cost
+/// about a quarter of its CPU under load (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser;
 use ferric_broker::cli::{self, BrokerArgs};
 

@@ -2,6 +2,11 @@
 //! the configuration, sets up logging, binds the port, starts
 //! [`ferric_namesrv::NameServer`] and shuts it down on SIGTERM / SIGINT.
 
+/// mimalloc: the broker allocates and frees small buffers per request; glibc malloc cost
+/// about a quarter of its CPU under load (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::fs::OpenOptions;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
