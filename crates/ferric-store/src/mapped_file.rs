@@ -203,26 +203,7 @@ impl MappedFile {
     /// Appends `data` at the write position and returns the position it was written at, or
     /// `None` (writing nothing) when it does not fit in the remaining space.
     pub fn append(&self, data: &[u8]) -> Option<usize> {
-        let _writer = self.writer.lock();
-        let position = self.wrote_position.load(Ordering::Acquire);
-        let end = position.checked_add(data.len())?;
-        if end > self.file_size {
-            return None;
-        }
-        // SAFETY: `position..end` lies inside the mapping (`end <= file_size == map.len()`). It is
-        // at or after the write position, so no reader reads it (reads are bounded by the write
-        // position, published below with Release only after the copy), and the writer mutex
-        // excludes every other writer. `data` is a caller slice and cannot overlap the mapping
-        // region we write, because nobody hands out mutable references into the mapping.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                data.as_ptr(),
-                self.map.as_mut_ptr().add(position),
-                data.len(),
-            );
-        }
-        self.wrote_position.store(end, Ordering::Release);
-        Some(position)
+        self.append_padded(data, data.len())
     }
 
     /// Appends `data` and then advances the write position to `position + padded_len` without
@@ -235,8 +216,12 @@ impl MappedFile {
         if end > self.file_size {
             return None;
         }
-        // SAFETY: as in `append`: `position..position + data.len()` is inside the mapping
-        // (`data.len() <= end - position`), past the write position, and writers are serialised.
+        // SAFETY: `position..position + data.len()` lies inside the mapping
+        // (`data.len() <= end - position` and `end <= file_size == map.len()`). It is at or after
+        // the write position, so no reader reads it (reads are bounded by the write position,
+        // published below with Release only after the copy), and the writer mutex excludes every
+        // other writer. `data` is a caller slice and cannot overlap the region we write, because
+        // nobody hands out mutable references into the mapping.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 data.as_ptr(),
