@@ -129,6 +129,20 @@ loadgen_run() {
 rss_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 record() { echo "$1	$2	$3" >> "$OUT/values.tsv"; }
 
+# with_consumer TOPIC NAME CMD...: runs CMD (an rmq-loadgen send) while one ferric-bench push
+# consumer (group of one) consumes TOPIC on the load CPU; the consumer starts 1 s into the
+# sender's warm-up (the sender creates the topic) and its report goes to $OUT/NAME.json.
+with_consumer() {
+    local topic=$1 name=$2; shift 2
+    [[ -n "$LOADGEN" ]] || return 0
+    "$@" &
+    local sender=$!
+    sleep 1
+    load "$BENCH" consumer -t "$topic" -d $((DURATION + WARMUP - 1)) --warmup $((WARMUP - 1)) \
+        -n "$NAMESRV_ADDR" --json --interval 0 >> "$OUT/$name.json" || true
+    wait "$sender"
+}
+
 wanted() { [[ ",$ONLY," == *",$1,"* ]]; }
 T="-d $DURATION --warmup $WARMUP"
 
@@ -177,10 +191,13 @@ except Exception:
 EOF
 )
             record W3 rate "$rate"
-            loadgen_run W3-loadgen send --topic W3L -c 4 -w 64 -s 1024 --rate "$rate" $T
+            with_consumer W3C W3-consumer loadgen_run W3-loadgen send --topic W3C -c 4 -w 64 \
+                -s 1024 --rate "$rate" $T --watch-pid "$BROKER_PID"
             bench_run W3-bench e2e -t W3B -c 4 -w 64 -s 1024 --rate "$rate" $T
         fi
         if wanted W4; then
+            with_consumer W4C W4-consumer loadgen_run W4-loadgen send --topic W4C -c 4 -w 64 \
+                -s 1024 $T --watch-pid "$BROKER_PID"
             bench_run W4-bench e2e -t W4B -c 4 -w 64 -s 1024 $T --watch-pid "$BROKER_PID"
         fi
         stop_cluster
