@@ -209,7 +209,7 @@ impl RemotingCommand {
     /// Sets one header field, creating the map if needed.
     pub fn set_ext(&mut self, key: impl Into<String>, value: impl Into<String>) {
         self.ext_fields
-            .get_or_insert_with(ExtFields::new)
+            .get_or_insert_with(ExtFields::default)
             .insert(key.into(), value.into());
     }
 

@@ -9,6 +9,7 @@ use bytes::{Buf, BufMut, BytesMut};
 use crate::command::{RemotingCommand, SerializeType};
 use crate::header_binary;
 use crate::header_json::{self, DecodedHeader};
+use crate::json_scan::JsonHeaderError;
 
 /// Java's default maximum frame size (`com.rocketmq.remoting.frameMaxLength`), 16 MiB.
 pub const DEFAULT_MAX_FRAME_LENGTH: usize = 16 * 1024 * 1024;
@@ -41,9 +42,9 @@ pub enum FrameError {
     /// The serialize-type byte is neither 0 (JSON) nor 1 (ROCKETMQ).
     #[error("unknown serialize type {0}")]
     BadSerializeType(u8),
-    /// The JSON header does not parse.
+    /// The JSON header does not parse, or a field has the wrong type.
     #[error("bad JSON header: {0}")]
-    BadJsonHeader(#[source] serde_json::Error),
+    BadJsonHeader(#[source] JsonHeaderError),
     /// A length inside the binary header points past its end.
     #[error("bad binary header: {reason} needs {needed} bytes, {available} remain")]
     BadBinaryHeader {
@@ -117,7 +118,9 @@ pub fn decode_frame(
         SerializeType::from_u8(type_byte).ok_or(FrameError::BadSerializeType(type_byte))?;
     let header_bytes = &src[8..8 + header_length];
     let header: DecodedHeader = match serialize_type {
-        SerializeType::Json => header_json::decode(header_bytes)?,
+        SerializeType::Json => {
+            header_json::decode(header_bytes).map_err(FrameError::BadJsonHeader)?
+        }
         SerializeType::RocketMq => header_binary::decode(header_bytes)?,
     };
     let mut frame = src.split_to(frame_length);

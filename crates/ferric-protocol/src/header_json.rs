@@ -6,19 +6,15 @@
 //! unknown keys ignored, every key optional, `extFields` values may be strings, numbers, booleans or
 //! null (null entries are dropped, scalars are kept as their JSON text).
 
-use std::fmt;
-
 use bytes::BufMut;
-use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::command::{ExtFields, LanguageCode, RemotingCommand};
-use crate::frame::FrameError;
-use crate::java_order::ordered_entries;
+use crate::java_order::for_each_in_java_order;
+use crate::json_scan::{JsonHeaderError, Scanner};
 use crate::json_text::{write_json_i64, write_json_string};
 
 /// Header fields decoded from JSON, before the body is attached.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct DecodedHeader {
     pub code: i32,
     pub language: LanguageCode,
@@ -29,121 +25,289 @@ pub(crate) struct DecodedHeader {
     pub ext_fields: Option<ExtFields>,
 }
 
-#[derive(Deserialize)]
-struct JsonHeader {
-    #[serde(default)]
-    code: i32,
-    #[serde(default)]
-    language: Option<String>,
-    #[serde(default)]
-    version: i32,
-    #[serde(default)]
-    opaque: i32,
-    #[serde(default)]
-    flag: i32,
-    #[serde(default)]
-    remark: Option<String>,
-    #[serde(default, rename = "extFields")]
-    ext_fields: Option<TolerantExtFields>,
+/// Entries a header map is sized for up front: SEND_MESSAGE_V2 carries 14.
+pub(crate) const EXT_FIELDS_PRESIZE: usize = 14;
+
+/// The header's fields in the order of the command object's declaration, which is also the
+/// order of the array form `[code, language, version, opaque, flag, remark, extFields]`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Code,
+    Language,
+    Version,
+    Opaque,
+    Flag,
+    Remark,
+    ExtFields,
 }
 
-/// `extFields` whose values may be any JSON scalar.
-struct TolerantExtFields(ExtFields);
+const FIELDS_IN_ORDER: [Field; 7] = [
+    Field::Code,
+    Field::Language,
+    Field::Version,
+    Field::Opaque,
+    Field::Flag,
+    Field::Remark,
+    Field::ExtFields,
+];
 
-impl<'de> Deserialize<'de> for TolerantExtFields {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ExtFieldsVisitor)
-    }
-}
-
-struct ExtFieldsVisitor;
-
-impl<'de> Visitor<'de> for ExtFieldsVisitor {
-    type Value = TolerantExtFields;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("an object of header fields")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut map = ExtFields::with_capacity(access.size_hint().unwrap_or(0).min(64));
-        while let Some(key) = access.next_key::<String>()? {
-            let ScalarText(value) = access.next_value()?;
-            if let Some(value) = value {
-                map.insert(key, value);
-            }
-        }
-        Ok(TolerantExtFields(map))
-    }
-}
-
-/// A JSON scalar kept as text; `None` for null.
-struct ScalarText(Option<String>);
-
-impl<'de> Deserialize<'de> for ScalarText {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ScalarVisitor)
-    }
-}
-
-struct ScalarVisitor;
-
-impl Visitor<'_> for ScalarVisitor {
-    type Value = ScalarText;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("a string, number, boolean or null")
+impl Field {
+    fn from_key(key: &str) -> Option<Self> {
+        Some(match key {
+            "code" => Self::Code,
+            "language" => Self::Language,
+            "version" => Self::Version,
+            "opaque" => Self::Opaque,
+            "flag" => Self::Flag,
+            "remark" => Self::Remark,
+            "extFields" => Self::ExtFields,
+            _ => return None,
+        })
     }
 
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<ScalarText, E> {
-        Ok(ScalarText(Some(value.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<ScalarText, E> {
-        Ok(ScalarText(Some(value)))
-    }
-
-    fn visit_i64<E: de::Error>(self, value: i64) -> Result<ScalarText, E> {
-        Ok(ScalarText(Some(value.to_string())))
-    }
-
-    fn visit_u64<E: de::Error>(self, value: u64) -> Result<ScalarText, E> {
-        Ok(ScalarText(Some(value.to_string())))
-    }
-
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<ScalarText, E> {
-        Ok(ScalarText(Some(value.to_string())))
-    }
-
-    fn visit_bool<E: de::Error>(self, value: bool) -> Result<ScalarText, E> {
-        Ok(ScalarText(Some(value.to_string())))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<ScalarText, E> {
-        Ok(ScalarText(None))
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<ScalarText, E> {
-        Ok(ScalarText(None))
+    fn bit(self) -> u8 {
+        1 << (self as u8)
     }
 }
 
 /// Decodes a JSON header. Unknown language names decode as [`LanguageCode::Other`].
-pub(crate) fn decode(header: &[u8]) -> Result<DecodedHeader, FrameError> {
-    let parsed: JsonHeader = serde_json::from_slice(header).map_err(FrameError::BadJsonHeader)?;
-    let language = match parsed.language.as_deref() {
-        None => LanguageCode::Java,
-        Some(name) => LanguageCode::from_name(name).unwrap_or(LanguageCode::Other),
-    };
-    Ok(DecodedHeader {
-        code: parsed.code,
-        language,
-        version: parsed.version,
-        opaque: parsed.opaque,
-        flag: parsed.flag,
-        remark: parsed.remark,
-        ext_fields: parsed.ext_fields.map(|TolerantExtFields(map)| map),
-    })
+///
+/// The accepted language is serde_json's reading of the command object with every field
+/// optional: an object in any key order (unknown keys of any type skipped, a known key twice is
+/// an error) or an array of up to seven fields in declaration order; `code`, `version`, `opaque`
+/// and `flag` are integers within `i32`; `language` and `remark` strings or null; `extFields` an
+/// object or null whose values are strings, numbers or booleans (kept as their text) or null
+/// (dropped).
+pub(crate) fn decode(header: &[u8]) -> Result<DecodedHeader, JsonHeaderError> {
+    let mut scanner = Scanner::new(header);
+    let mut decoded = DecodedHeader::default();
+    match scanner.peek() {
+        Some(b'{') => {
+            scanner.bump();
+            decode_object(&mut scanner, &mut decoded)?;
+        }
+        Some(b'[') => {
+            scanner.bump();
+            decode_array(&mut scanner, &mut decoded)?;
+        }
+        Some(_) => return scanner.error("expected a header object"),
+        None => return scanner.error("empty header"),
+    }
+    if scanner.peek().is_some() {
+        return scanner.error("trailing characters after the header");
+    }
+    Ok(decoded)
+}
+
+fn decode_object(
+    scanner: &mut Scanner<'_>,
+    decoded: &mut DecodedHeader,
+) -> Result<(), JsonHeaderError> {
+    let mut seen: u8 = 0;
+    let mut next = scanner.peek();
+    if next == Some(b'}') {
+        scanner.bump();
+        return Ok(());
+    }
+    loop {
+        match next {
+            Some(b'"') => scanner.bump(),
+            Some(_) => return scanner.error("key must be a string"),
+            None => return scanner.error("end of header while parsing an object"),
+        }
+        let key = scanner.string()?;
+        match Field::from_key(&key) {
+            Some(field) => {
+                if seen & field.bit() != 0 {
+                    return scanner.error("duplicate header field");
+                }
+                seen |= field.bit();
+                scanner.colon()?;
+                decode_field(scanner, field, decoded)?;
+            }
+            None => {
+                scanner.colon()?;
+                scanner.skip_value()?;
+            }
+        }
+        match scanner.peek() {
+            Some(b',') => {
+                scanner.bump();
+                next = scanner.peek();
+            }
+            Some(b'}') => {
+                scanner.bump();
+                return Ok(());
+            }
+            Some(_) => return scanner.error("expected `,` or `}`"),
+            None => return scanner.error("end of header while parsing an object"),
+        }
+    }
+}
+
+fn decode_array(
+    scanner: &mut Scanner<'_>,
+    decoded: &mut DecodedHeader,
+) -> Result<(), JsonHeaderError> {
+    for (index, field) in FIELDS_IN_ORDER.into_iter().enumerate() {
+        match scanner.peek() {
+            None => return scanner.error("end of header while parsing a list"),
+            Some(b']') => break,
+            Some(_) if index == 0 => {}
+            Some(b',') => {
+                scanner.bump();
+                match scanner.peek() {
+                    Some(b']') => return scanner.error("trailing comma"),
+                    Some(_) => {}
+                    None => return scanner.error("end of header while parsing a value"),
+                }
+            }
+            Some(_) => return scanner.error("expected `,` or `]`"),
+        }
+        decode_field(scanner, field, decoded)?;
+    }
+    match scanner.peek() {
+        Some(b']') => {
+            scanner.bump();
+            Ok(())
+        }
+        Some(_) => scanner.error("too many elements in the header list"),
+        None => scanner.error("end of header while parsing a list"),
+    }
+}
+
+fn decode_field(
+    scanner: &mut Scanner<'_>,
+    field: Field,
+    decoded: &mut DecodedHeader,
+) -> Result<(), JsonHeaderError> {
+    match field {
+        Field::Code => decoded.code = read_i32(scanner)?,
+        Field::Version => decoded.version = read_i32(scanner)?,
+        Field::Opaque => decoded.opaque = read_i32(scanner)?,
+        Field::Flag => decoded.flag = read_i32(scanner)?,
+        Field::Language => {
+            decoded.language = match read_optional_string(scanner)? {
+                None => LanguageCode::Java,
+                Some(name) => LanguageCode::from_name(&name).unwrap_or(LanguageCode::Other),
+            };
+        }
+        Field::Remark => {
+            decoded.remark = read_optional_string(scanner)?.map(std::borrow::Cow::into_owned);
+        }
+        Field::ExtFields => decoded.ext_fields = read_ext_fields(scanner)?,
+    }
+    Ok(())
+}
+
+fn read_i32(scanner: &mut Scanner<'_>) -> Result<i32, JsonHeaderError> {
+    match scanner.peek() {
+        Some(b'-' | b'0'..=b'9') => {
+            let offset = scanner.offset();
+            let token = scanner.number()?;
+            token.as_i32().ok_or(JsonHeaderError {
+                offset,
+                reason: "expected an integer within i32",
+            })
+        }
+        Some(_) => scanner.error("expected an integer"),
+        None => scanner.error("end of header while parsing a value"),
+    }
+}
+
+fn read_optional_string<'a>(
+    scanner: &mut Scanner<'a>,
+) -> Result<Option<std::borrow::Cow<'a, str>>, JsonHeaderError> {
+    match scanner.peek() {
+        Some(b'n') => {
+            scanner.bump();
+            scanner.literal_rest(b"ull")?;
+            Ok(None)
+        }
+        Some(b'"') => {
+            scanner.bump();
+            scanner.string().map(Some)
+        }
+        Some(_) => scanner.error("expected a string or null"),
+        None => scanner.error("end of header while parsing a value"),
+    }
+}
+
+fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonHeaderError> {
+    match scanner.peek() {
+        Some(b'n') => {
+            scanner.bump();
+            scanner.literal_rest(b"ull")?;
+            return Ok(None);
+        }
+        Some(b'{') => scanner.bump(),
+        Some(_) => return scanner.error("expected an extFields object or null"),
+        None => return scanner.error("end of header while parsing a value"),
+    }
+    // An entry takes at least 6 bytes (`"k":0,`), which bounds the pre-allocation.
+    let capacity = (scanner.remaining() / 6).min(EXT_FIELDS_PRESIZE);
+    let mut map = ExtFields::with_capacity_and_hasher(capacity, Default::default());
+    let mut next = scanner.peek();
+    if next == Some(b'}') {
+        scanner.bump();
+        return Ok(Some(map));
+    }
+    loop {
+        match next {
+            Some(b'"') => scanner.bump(),
+            Some(_) => return scanner.error("key must be a string"),
+            None => return scanner.error("end of header while parsing an object"),
+        }
+        let key = scanner.string()?;
+        scanner.colon()?;
+        if let Some(value) = read_scalar_text(scanner)? {
+            map.insert(key.into_owned(), value);
+        }
+        match scanner.peek() {
+            Some(b',') => {
+                scanner.bump();
+                next = scanner.peek();
+            }
+            Some(b'}') => {
+                scanner.bump();
+                return Ok(Some(map));
+            }
+            Some(_) => return scanner.error("expected `,` or `}`"),
+            None => return scanner.error("end of header while parsing an object"),
+        }
+    }
+}
+
+/// A JSON scalar as text; `None` for null.
+fn read_scalar_text(scanner: &mut Scanner<'_>) -> Result<Option<String>, JsonHeaderError> {
+    match scanner.peek() {
+        Some(b'"') => {
+            scanner.bump();
+            Ok(Some(scanner.string()?.into_owned()))
+        }
+        Some(b'-' | b'0'..=b'9') => {
+            let offset = scanner.offset();
+            let token = scanner.number()?;
+            token.to_scalar_text(offset).map(Some)
+        }
+        Some(b't') => {
+            scanner.bump();
+            scanner.literal_rest(b"rue")?;
+            Ok(Some("true".to_owned()))
+        }
+        Some(b'f') => {
+            scanner.bump();
+            scanner.literal_rest(b"alse")?;
+            Ok(Some("false".to_owned()))
+        }
+        Some(b'n') => {
+            scanner.bump();
+            scanner.literal_rest(b"ull")?;
+            Ok(None)
+        }
+        Some(_) => scanner.error("expected a string, number, boolean or null"),
+        None => scanner.error("end of header while parsing a value"),
+    }
 }
 
 /// Appends the JSON header of `cmd` to `out`.
@@ -152,14 +316,16 @@ pub(crate) fn encode<B: BufMut + ?Sized>(cmd: &RemotingCommand, out: &mut B) {
     write_json_i64(out, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {
         out.put_slice(b",\"extFields\":{");
-        for (index, (key, value)) in ordered_entries(ext).into_iter().enumerate() {
-            if index > 0 {
+        let mut first = true;
+        for_each_in_java_order(ext, |key, value| {
+            if !first {
                 out.put_u8(b',');
             }
+            first = false;
             write_json_string(out, key);
             out.put_u8(b':');
             write_json_string(out, value);
-        }
+        });
         out.put_u8(b'}');
     }
     out.put_slice(b",\"flag\":");

@@ -68,6 +68,53 @@ pub fn ordered_entries(ext: &ExtFields) -> Vec<(&str, &str)> {
     entries
 }
 
+/// Maps of up to this many entries are put in order on the stack, without allocating.
+const INLINE_ENTRIES: usize = 16;
+
+/// Calls `visit` for each entry in Java `HashMap` order (see [`java_hash_map_order`]): the order
+/// of a map holding exactly these entries.
+fn visit_in_hash_map_order<'a, I, F>(entries: I, visit: &mut F)
+where
+    I: Iterator<Item = (&'a str, &'a str)> + Clone,
+    F: FnMut(&'a str, &'a str),
+{
+    let mut slots: [(u32, &'a str, &'a str); INLINE_ENTRIES] = [(0, "", ""); INLINE_ENTRIES];
+    let mut len = 0;
+    for (key, value) in entries.clone() {
+        let Some(slot) = slots.get_mut(len) else {
+            let mut all: Vec<(&str, &str)> = entries.collect();
+            java_hash_map_order(&mut all);
+            for (key, value) in all {
+                visit(key, value);
+            }
+            return;
+        };
+        *slot = (0, key, value);
+        len += 1;
+    }
+    let slots = &mut slots[..len];
+    if len > 1 {
+        let capacity = java_table_capacity(len);
+        for slot in slots.iter_mut() {
+            slot.0 = bucket_index(slot.1, capacity);
+        }
+        // Keys of one map are distinct, so an unstable sort gives the same order as a stable one.
+        slots.sort_unstable_by(|left, right| (left.0, left.1).cmp(&(right.0, right.1)));
+    }
+    for &(_, key, value) in slots.iter() {
+        visit(key, value);
+    }
+}
+
+/// Calls `visit` for every entry of `ext` in Java `HashMap` order: what [`ordered_entries`]
+/// returns, without allocating for maps of up to 16 entries.
+pub fn for_each_in_java_order<'a>(ext: &'a ExtFields, mut visit: impl FnMut(&'a str, &'a str)) {
+    let entries = ext
+        .iter()
+        .map(|(key, value)| (key.as_str(), value.as_str()));
+    visit_in_hash_map_order(entries, &mut visit);
+}
+
 const SEND_V2_FIELDS: &[&str] = &[
     "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n",
 ];
@@ -149,6 +196,29 @@ pub fn binary_header_order<'a>(
     ordered
 }
 
+/// Calls `visit` for every entry in the order the Java binary header writer emits them for `cmd`:
+/// what [`binary_header_order`] returns, without allocating for small maps.
+pub fn for_each_in_binary_order<'a>(
+    cmd: &RemotingCommand,
+    ext: &'a ExtFields,
+    mut visit: impl FnMut(&'a str, &'a str),
+) {
+    let Some(fields) = fast_path_fields(cmd, ext) else {
+        for_each_in_java_order(ext, visit);
+        return;
+    };
+    for field in fields {
+        if let Some((key, value)) = ext.get_key_value(*field) {
+            visit(key.as_str(), value.as_str());
+        }
+    }
+    let rest = ext
+        .iter()
+        .filter(|(key, _)| !fields.contains(&key.as_str()))
+        .map(|(key, value)| (key.as_str(), value.as_str()));
+    visit_in_hash_map_order(rest, &mut visit);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,6 +230,34 @@ mod tests {
         // "TagA".hashCode() in Java, also the codeSet value in heartbeat examples.
         assert_eq!(java_string_hash("TagA"), 2_598_919);
         assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+    }
+
+    fn sample_map(len: usize) -> ExtFields {
+        let mut ext = ExtFields::default();
+        for index in 0..len {
+            ext.insert(format!("key{index}"), format!("value{index}"));
+        }
+        for key in ["a", "b", "msgId", "queueOffset", "topic", "\u{e9}t\u{e9}"] {
+            ext.insert(key.to_owned(), key.to_owned());
+        }
+        ext
+    }
+
+    #[test]
+    fn visiting_orders_agree_with_the_sorted_lists() {
+        for len in [0, 1, 5, 10, 11, 12, 20, 40] {
+            let ext = sample_map(len);
+            let mut visited = Vec::new();
+            for_each_in_java_order(&ext, |key, value| visited.push((key, value)));
+            assert_eq!(visited, ordered_entries(&ext), "{len}");
+            for (code, flag) in [(310, 0), (11, 0), (105, 0), (0, 1)] {
+                let mut cmd = RemotingCommand::request(code);
+                cmd.flag = flag;
+                let mut visited = Vec::new();
+                for_each_in_binary_order(&cmd, &ext, |key, value| visited.push((key, value)));
+                assert_eq!(visited, binary_header_order(&cmd, &ext), "{len} {code}");
+            }
+        }
     }
 
     #[test]

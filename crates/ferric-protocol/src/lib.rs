@@ -44,6 +44,9 @@ pub mod json_text;
 
 mod header_binary;
 mod header_json;
+#[cfg(any(test, feature = "serde-reference"))]
+pub mod header_json_reference;
+mod json_scan;
 
 pub use codes::{RequestCode, ResponseCode};
 pub use command::{
@@ -55,3 +58,4 @@ pub use frame::{
 };
 pub use header::{CommandHeader, HeaderError};
 pub use header_binary::BINARY_HEADER_FIXED_LEN;
+pub use json_scan::JsonHeaderError;

@@ -193,13 +193,13 @@ impl RemotingCommand {
     pub fn decode_header<H: CommandHeader>(&self) -> Result<H, HeaderError> {
         match &self.ext_fields {
             Some(ext) => H::read(ext),
-            None => H::read(&ExtFields::new()),
+            None => H::read(&ExtFields::default()),
         }
     }
 
     /// Writes a typed header into this command's `extFields`, creating the map if needed.
     pub fn with_header<H: CommandHeader>(mut self, header: &H) -> Self {
-        header.write(self.ext_fields.get_or_insert_with(ExtFields::new));
+        header.write(self.ext_fields.get_or_insert_with(ExtFields::default));
         self
     }
 }
