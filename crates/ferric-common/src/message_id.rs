@@ -109,12 +109,23 @@ fn be_u16(bytes: &[u8]) -> u16 {
 /// );
 /// ```
 pub fn create_offset_msg_id(store_host: SocketAddr, commit_log_offset: i64) -> String {
-    let mut bytes = Vec::with_capacity(28);
-    push_ip(&mut bytes, store_host.ip());
-    bytes.extend_from_slice(&i32::from(store_host.port()).to_be_bytes());
-    bytes.extend_from_slice(&commit_log_offset.to_be_bytes());
+    // One allocation: the id bytes are assembled on the stack.
+    let mut bytes = [0u8; ID_HEX_LEN_V6 / 2];
+    let ip_len = match store_host.ip() {
+        IpAddr::V4(v4) => {
+            bytes[..4].copy_from_slice(&v4.octets());
+            4
+        }
+        IpAddr::V6(v6) => {
+            bytes[..16].copy_from_slice(&v6.octets());
+            16
+        }
+    };
+    bytes[ip_len..ip_len + 4].copy_from_slice(&i32::from(store_host.port()).to_be_bytes());
+    bytes[ip_len + 4..ip_len + 12].copy_from_slice(&commit_log_offset.to_be_bytes());
+    let bytes = &bytes[..ip_len + 12];
     let mut out = String::with_capacity(bytes.len() * 2);
-    push_hex(&mut out, &bytes);
+    push_hex(&mut out, bytes);
     out
 }
 

@@ -153,6 +153,24 @@ proptest! {
     }
 
     #[test]
+    fn record_plan_writes_the_patched_encoding(msg in message_ext(), q in any::<i64>(), p in any::<i64>(), t in any::<i64>(), prefix in 0usize..8) {
+        let mut expected = BytesMut::new();
+        record::encode_record(&msg, &mut expected).unwrap();
+        record::patch_queue_offset(&mut expected, q).unwrap();
+        record::patch_physical_offset(&mut expected, p).unwrap();
+        record::patch_store_timestamp(&mut expected, msg.sys_flag, t).unwrap();
+        let plan = record::RecordPlan::new(&msg, &record::RecordEncodeOptions::default()).unwrap();
+        prop_assert_eq!(plan.len(), expected.len());
+        prop_assert_eq!(plan.sys_flag(), msg.sys_flag);
+        let stored = record::StoredFields { queue_offset: q, commit_log_offset: p, store_timestamp: t };
+        let mut out = vec![7u8; prefix];
+        plan.write(&msg, &stored, &mut out);
+        prop_assert_eq!(&out[prefix..], &expected[..]);
+        let written = &out[prefix..];
+        prop_assert_eq!(&written[plan.properties_range()], &msg.properties.encode()[..]);
+    }
+
+    #[test]
     fn every_strict_prefix_is_incomplete(msg in message_ext()) {
         let mut buf = BytesMut::new();
         record::encode_record(&msg, &mut buf).unwrap();

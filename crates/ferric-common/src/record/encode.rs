@@ -12,6 +12,7 @@ use super::{
 };
 use crate::hash::crc32_masked;
 use crate::message::MessageExt;
+use crate::properties::{NAME_VALUE_SEPARATOR, PROPERTY_SEPARATOR};
 use crate::sysflag::{host_len, with_host_flags};
 
 /// Options for [`encode_record_with_options`].
@@ -34,6 +35,7 @@ impl Default for RecordEncodeOptions {
 }
 
 /// Sizes and flags of one record, checked against the limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Layout {
     sys_flag: i32,
     magic: i32,
@@ -122,27 +124,103 @@ pub fn encode_record_with_options(
     dst: &mut BytesMut,
     options: &RecordEncodeOptions,
 ) -> Result<usize, RecordError> {
-    let layout = layout(msg, options.max_body_len)?;
-    let body_crc = if options.compute_body_crc {
-        crc32_masked(&msg.body)
-    } else {
-        msg.body_crc
-    };
-    dst.reserve(layout.total);
+    let plan = RecordPlan::new(msg, options)?;
+    dst.reserve(plan.len());
     let start = dst.len();
+    let stored = StoredFields {
+        queue_offset: msg.queue_offset,
+        commit_log_offset: msg.commit_log_offset,
+        store_timestamp: msg.store_timestamp,
+    };
+    put_record(dst, msg, &plan, &stored);
+    debug_assert_eq!(dst.len() - start, plan.len());
+    Ok(plan.len())
+}
+
+/// The fields a store assigns while appending, written by [`RecordPlan::write`] in place of
+/// the message's own values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredFields {
+    /// QUEUEOFFSET.
+    pub queue_offset: i64,
+    /// PHYSICALOFFSET.
+    pub commit_log_offset: i64,
+    /// STORETIMESTAMP.
+    pub store_timestamp: i64,
+}
+
+/// One message's record, checked against the limits and measured, ready to be written.
+///
+/// [`RecordPlan::new`] does every check [`encode_record_with_options`] does, so
+/// [`RecordPlan::write`] cannot fail: a store can size a whole batch, then write it with the
+/// offsets and store time it assigns, without patching fields afterwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordPlan {
+    layout: Layout,
+    body_crc: i32,
+}
+
+impl RecordPlan {
+    /// Checks `msg` against `options` and computes its size, SYSFLAG and BODYCRC.
+    pub fn new(msg: &MessageExt, options: &RecordEncodeOptions) -> Result<Self, RecordError> {
+        let layout = layout(msg, options.max_body_len)?;
+        let body_crc = if options.compute_body_crc {
+            crc32_masked(&msg.body)
+        } else {
+            msg.body_crc
+        };
+        Ok(Self { layout, body_crc })
+    }
+
+    /// TOTALSIZE: the bytes [`RecordPlan::write`] appends.
+    pub fn len(&self) -> usize {
+        self.layout.total
+    }
+
+    /// Always false: a record is at least 91 bytes.
+    pub fn is_empty(&self) -> bool {
+        self.layout.total == 0
+    }
+
+    /// The SYSFLAG written (the message's, with the IPv6 host bits set as needed).
+    pub fn sys_flag(&self) -> i32 {
+        self.layout.sys_flag
+    }
+
+    /// The BODYCRC written.
+    pub fn body_crc(&self) -> i32 {
+        self.body_crc
+    }
+
+    /// Where the properties string lies inside the written record (it ends the record).
+    pub fn properties_range(&self) -> std::ops::Range<usize> {
+        self.layout.total - self.layout.properties_len..self.layout.total
+    }
+
+    /// Appends the record of `msg` (the message this plan was made for) to `dst`, with the
+    /// store-assigned fields taken from `stored`. Writes exactly [`RecordPlan::len`] bytes,
+    /// the same bytes [`encode_record_with_options`] followed by the `patch_*` functions give.
+    pub fn write(&self, msg: &MessageExt, stored: &StoredFields, dst: &mut Vec<u8>) {
+        dst.reserve(self.layout.total);
+        put_record(dst, msg, self, stored);
+    }
+}
+
+fn put_record<B: BufMut>(dst: &mut B, msg: &MessageExt, plan: &RecordPlan, stored: &StoredFields) {
+    let layout = &plan.layout;
     // Every length below was bounded by `layout` (total < 4 MiB + 64 KiB,
     // topic <= 255, properties <= 32767), so the narrowing casts are exact.
     dst.put_i32(layout.total as i32);
     dst.put_i32(layout.magic);
-    dst.put_i32(body_crc);
+    dst.put_i32(plan.body_crc);
     dst.put_i32(msg.queue_id);
     dst.put_i32(msg.flag);
-    dst.put_i64(msg.queue_offset);
-    dst.put_i64(msg.commit_log_offset);
+    dst.put_i64(stored.queue_offset);
+    dst.put_i64(stored.commit_log_offset);
     dst.put_i32(layout.sys_flag);
     dst.put_i64(msg.born_timestamp);
     put_host(dst, msg.born_host);
-    dst.put_i64(msg.store_timestamp);
+    dst.put_i64(stored.store_timestamp);
     put_host(dst, msg.store_host);
     dst.put_i32(msg.reconsume_times);
     dst.put_i64(msg.prepared_transaction_offset);
@@ -155,12 +233,18 @@ pub fn encode_record_with_options(
     }
     dst.put_slice(msg.topic.as_bytes());
     dst.put_i16(layout.properties_len as i16);
-    msg.properties.encode_into(dst);
-    debug_assert_eq!(dst.len() - start, layout.total);
-    Ok(layout.total)
+    // The properties string exactly as `Properties::encode_into` writes it.
+    for (index, (key, value)) in msg.properties.iter().enumerate() {
+        if index > 0 {
+            dst.put_u8(PROPERTY_SEPARATOR);
+        }
+        dst.put_slice(key.as_bytes());
+        dst.put_u8(NAME_VALUE_SEPARATOR);
+        dst.put_slice(value.as_bytes());
+    }
 }
 
-fn put_host(dst: &mut BytesMut, host: SocketAddr) {
+fn put_host<B: BufMut>(dst: &mut B, host: SocketAddr) {
     match host {
         SocketAddr::V4(v4) => dst.put_slice(&v4.ip().octets()),
         SocketAddr::V6(v6) => dst.put_slice(&v6.ip().octets()),

@@ -34,7 +34,8 @@
 //!
 //! * [`encode_record`] writes a record; [`patch_queue_offset`],
 //!   [`patch_physical_offset`] and [`patch_store_timestamp`] fix the fields the
-//!   store only knows inside its append lock.
+//!   store only knows inside its append lock; a store may instead size a record with
+//!   [`RecordPlan::new`] and write it with those fields already set ([`RecordPlan::write`]).
 //! * [`parse_record`] borrows a [`RecordView`] from a buffer, or reports the
 //!   blank filler, "need more bytes", or a typed [`RecordError`].
 //! * [`RecordIter`] walks a buffer of consecutive records (a pull body).
@@ -54,8 +55,9 @@ pub use compress::{
     ZLIB_COMPRESSED_SYS_FLAG, compress_body_for_send, compress_zlib, decompress_body,
 };
 pub use encode::{
-    RecordEncodeOptions, encode_record, encode_record_with_limit, encode_record_with_options,
-    encoded_record_len, patch_physical_offset, patch_queue_offset, patch_store_timestamp,
+    RecordEncodeOptions, RecordPlan, StoredFields, encode_record, encode_record_with_limit,
+    encode_record_with_options, encoded_record_len, patch_physical_offset, patch_queue_offset,
+    patch_store_timestamp,
 };
 pub use error::RecordError;
 pub use parse::{Parsed, RecordIter, parse_record, parse_record_with_limit};
