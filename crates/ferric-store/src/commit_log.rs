@@ -13,21 +13,25 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use ferric_common::message::MessageExt;
+use ferric_common::message_id::create_offset_msg_id;
 use ferric_common::record::{
-    BLANK_MAGIC_CODE, Parsed, RecordEncodeOptions, RecordError, SYSFLAG_POSITION,
-    encode_record_with_options, parse_record_with_limit, patch_physical_offset, patch_queue_offset,
-    patch_store_timestamp,
+    BLANK_MAGIC_CODE, Parsed, RecordEncodeOptions, RecordError, RecordPlan, StoredFields,
+    parse_record_with_limit,
 };
 use ferric_common::sysflag::is_dispatched_to_consume_queue;
 use parking_lot::Mutex;
 
-use crate::dispatch::DispatchRequest;
+use crate::dispatch::{DispatchRequest, RecordFields};
 use crate::mapped_file_queue::MappedFileQueue;
 
 /// Bytes that must stay free after a record for the end-of-file filler.
 pub const END_FILE_MIN_BLANK_LENGTH: usize = 8;
+
+/// Capacity of the reused encode buffer kept between appends; a larger buffer (after a big
+/// message or batch) is released.
+const SCRATCH_KEEP_BYTES: usize = 1 << 20;
 
 /// Where and how one record was appended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,10 +70,19 @@ pub enum AppendError {
     Io(#[from] std::io::Error),
 }
 
+/// Everything the append lock guards.
 #[derive(Debug, Default)]
 struct WriterState {
-    topic_queue_table: HashMap<(String, i32), i64>,
+    /// Next queue offset by topic, then queue id (looked up by `&str`: no allocation per put).
+    topic_queue_table: HashMap<String, HashMap<i32, i64>>,
     last_store_timestamp: i64,
+    /// The batch's records, encoded with their final offsets and store time, then copied into
+    /// the CommitLog file in one append. Reused across appends.
+    scratch: Vec<u8>,
+    /// Per-record sizes of the batch being appended. Reused across appends.
+    plans: Vec<RecordPlan>,
+    /// Per-record queue offsets of the batch being appended. Reused across appends.
+    queue_offsets: Vec<i64>,
 }
 
 /// The CommitLog.
@@ -128,7 +141,11 @@ impl CommitLog {
 
     /// Replaces the topic-queue offset table (after recovery: each queue's max offset).
     pub fn set_topic_queue_table(&self, table: HashMap<(String, i32), i64>) {
-        self.writer.lock().topic_queue_table = table;
+        let mut nested: HashMap<String, HashMap<i32, i64>> = HashMap::new();
+        for ((topic, queue_id), offset) in table {
+            nested.entry(topic).or_default().insert(queue_id, offset);
+        }
+        self.writer.lock().topic_queue_table = nested;
     }
 
     /// Store timestamp of the newest record (0 when none was seen since open).
@@ -147,27 +164,29 @@ impl CommitLog {
         let state = self.writer.lock();
         state
             .topic_queue_table
-            .get(&(topic.to_owned(), queue_id))
+            .get(topic)
+            .and_then(|queues| queues.get(&queue_id))
             .copied()
             .unwrap_or(0)
     }
 
     /// Forgets a topic's queue offsets (when the topic is deleted).
     pub fn remove_topic(&self, topic: &str) {
-        self.writer
-            .lock()
-            .topic_queue_table
-            .retain(|(t, _), _| t != topic);
+        self.writer.lock().topic_queue_table.remove(topic);
     }
 
     /// Encodes and appends `messages` as one batch (all in one file, one lock acquisition),
     /// then calls `dispatch` for every record while still holding the lock, so readers see the
     /// records only after they are in the ConsumeQueue and index. The messages' own
     /// queue offset, physical offset, store timestamp and CRC are ignored and assigned here.
+    ///
+    /// Each record is encoded once, with its final offsets and store time, into a buffer reused
+    /// across appends; the dispatch requests are built from the messages and the written
+    /// properties strings rather than by parsing the records back.
     pub fn append<E>(
         &self,
         messages: &[MessageExt],
-        mut dispatch: impl FnMut(&DispatchRequest) -> Result<(), E>,
+        mut dispatch: impl FnMut(&DispatchRequest<'_>) -> Result<(), E>,
     ) -> Result<Result<Vec<AppendedRecord>, E>, AppendError> {
         if messages.is_empty() {
             return Err(AppendError::EmptyBatch);
@@ -176,20 +195,28 @@ impl CommitLog {
             max_body_len: self.max_message_size,
             compute_body_crc: true,
         };
-        let mut buf = BytesMut::new();
-        let mut spans = Vec::with_capacity(messages.len());
+        let mut guard = self.writer.lock();
+        let WriterState {
+            topic_queue_table,
+            last_store_timestamp,
+            scratch,
+            plans,
+            queue_offsets,
+        } = &mut *guard;
+        plans.clear();
+        let mut total = 0usize;
         for message in messages {
-            let start = buf.len();
-            let len = encode_record_with_options(message, &mut buf, &options)?;
+            let plan = RecordPlan::new(message, &options)?;
+            let len = plan.len();
             if len > self.max_record_size {
                 return Err(AppendError::TooLarge {
                     size: len,
                     limit: self.max_record_size,
                 });
             }
-            spans.push((start, len));
+            total += len;
+            plans.push(plan);
         }
-        let total = buf.len();
         if total + END_FILE_MIN_BLANK_LENGTH > self.file_size {
             return Err(AppendError::TooLarge {
                 size: total,
@@ -197,9 +224,8 @@ impl CommitLog {
             });
         }
 
-        let mut state = self.writer.lock();
-        let now = now_millis().max(state.last_store_timestamp);
-        state.last_store_timestamp = now;
+        let now = now_millis().max(*last_store_timestamp);
+        *last_store_timestamp = now;
         let file = loop {
             let file = self.files.last_or_create(0)?;
             let remaining = file.remaining();
@@ -218,57 +244,64 @@ impl CommitLog {
             self.files.create_next(0)?;
         };
         let base = file.file_from_offset() as i64 + file.wrote_position() as i64;
-        let mut appended = Vec::with_capacity(messages.len());
-        let mut offsets = Vec::with_capacity(messages.len());
-        for (message, &(start, len)) in messages.iter().zip(&spans) {
-            let record = &mut buf[start..start + len];
-            let sys_flag = read_sys_flag(record);
+        scratch.clear();
+        queue_offsets.clear();
+        for (message, plan) in messages.iter().zip(plans.iter()) {
             let queue_offset = if is_dispatched_to_consume_queue(message.sys_flag) {
-                let slot = state
-                    .topic_queue_table
-                    .entry((message.topic.clone(), message.queue_id))
-                    .or_insert(0);
-                let offset = *slot;
-                *slot += 1;
-                offset
+                next_queue_offset(topic_queue_table, &message.topic, message.queue_id)
             } else {
                 0
             };
-            let physical = base + start as i64;
-            patch_queue_offset(record, queue_offset)?;
-            patch_physical_offset(record, physical)?;
-            patch_store_timestamp(record, sys_flag, now)?;
-            offsets.push((physical, len as i32, queue_offset));
+            let stored = StoredFields {
+                queue_offset,
+                commit_log_offset: base + scratch.len() as i64,
+                store_timestamp: now,
+            };
+            plan.write(message, &stored, scratch);
+            queue_offsets.push(queue_offset);
         }
-        let Some(position) = file.append(&buf) else {
+        debug_assert_eq!(scratch.len(), total);
+        let Some(position) = file.append(scratch) else {
             return Err(AppendError::Io(std::io::Error::other(
                 "commit log file has no room after the space check",
             )));
         };
         debug_assert_eq!(file.file_from_offset() as i64 + position as i64, base);
-        for ((physical, size, queue_offset), &(start, len)) in offsets.into_iter().zip(&spans) {
-            let record = &buf[start..start + len];
-            let view = match parse_record_with_limit(record, self.max_record_size)? {
-                Parsed::Message(view) => view,
-                Parsed::Blank { .. } | Parsed::Incomplete { .. } => {
-                    return Err(AppendError::Io(std::io::Error::other(
-                        "encoded record does not parse back",
-                    )));
-                }
+        let mut appended = Vec::with_capacity(messages.len());
+        let mut start = 0usize;
+        for ((message, plan), &queue_offset) in
+            messages.iter().zip(plans.iter()).zip(queue_offsets.iter())
+        {
+            let len = plan.len();
+            let record = &scratch[start..start + len];
+            let physical = base + start as i64;
+            start += len;
+            let fields = RecordFields {
+                topic: &message.topic,
+                queue_id: message.queue_id,
+                commit_log_offset: physical,
+                msg_size: len as i32,
+                store_timestamp: now,
+                queue_offset,
+                sys_flag: plan.sys_flag(),
+                prepared_transaction_offset: message.prepared_transaction_offset,
             };
-            let request = DispatchRequest::from_view(&view, &self.delay_level_millis);
+            let properties = &record[plan.properties_range()];
+            let request = DispatchRequest::new(&fields, properties, &self.delay_level_millis);
             if let Err(error) = dispatch(&request) {
+                release_scratch(scratch);
                 return Ok(Err(error));
             }
             appended.push(AppendedRecord {
                 wrote_offset: physical,
-                wrote_bytes: size,
-                msg_id: view.offset_msg_id(),
+                wrote_bytes: len as i32,
+                msg_id: create_offset_msg_id(message.store_host, physical),
                 queue_offset,
                 store_timestamp: now,
             });
         }
-        drop(state);
+        release_scratch(scratch);
+        drop(guard);
         Ok(Ok(appended))
     }
 
@@ -309,10 +342,26 @@ pub fn now_millis() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// SYSFLAG of an encoded record (the encoder may add the IPv6 host bits).
-fn read_sys_flag(record: &[u8]) -> i32 {
-    record
-        .get(SYSFLAG_POSITION..SYSFLAG_POSITION + 4)
-        .and_then(|b| b.try_into().ok())
-        .map_or(0, i32::from_be_bytes)
+/// Takes the next queue offset of `(topic, queue_id)` and advances it; allocates only for a
+/// topic seen for the first time.
+fn next_queue_offset(
+    table: &mut HashMap<String, HashMap<i32, i64>>,
+    topic: &str,
+    queue_id: i32,
+) -> i64 {
+    let queues = match table.get_mut(topic) {
+        Some(queues) => queues,
+        None => table.entry(topic.to_owned()).or_default(),
+    };
+    let slot = queues.entry(queue_id).or_insert(0);
+    let offset = *slot;
+    *slot += 1;
+    offset
+}
+
+/// Drops the encode buffer when a large batch grew it beyond what is worth keeping.
+fn release_scratch(scratch: &mut Vec<u8>) {
+    if scratch.capacity() > SCRATCH_KEEP_BYTES {
+        *scratch = Vec::new();
+    }
 }

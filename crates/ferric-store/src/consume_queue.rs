@@ -241,17 +241,28 @@ impl ConsumeQueue {
         let _writer = self.writer.lock();
         let expected = units_to_bytes(cq_offset)
             .ok_or_else(|| corrupt(self.dir(), format!("negative queue offset {cq_offset}")))?;
-        let was_empty = self.files.is_empty();
-        let current = self.files.max_offset();
-        if !was_empty && expected < current {
-            tracing::debug!(topic = %self.topic, queue_id = self.queue_id, cq_offset, "unit already present");
-            return Ok(false);
-        }
         let unit = CqUnit {
             phy_offset,
             size,
             tags_code,
         };
+        let last = self.files.last();
+        let was_empty = last.is_none();
+        let current = last
+            .as_ref()
+            .map_or(0, |f| f.file_from_offset() + f.wrote_position() as u64);
+        if !was_empty && expected < current {
+            tracing::debug!(topic = %self.topic, queue_id = self.queue_id, cq_offset, "unit already present");
+            return Ok(false);
+        }
+        // The usual case: the next unit of the newest file, which has room.
+        if let Some(file) = last.filter(|f| expected == current && !f.is_full())
+            && file.append(&unit.encode()).is_some()
+        {
+            self.max_phy_end
+                .fetch_max(phy_offset.saturating_add(i64::from(size)), Ordering::AcqRel);
+            return Ok(true);
+        }
         let mut position = if was_empty {
             let file = self.files.last_or_create(expected)?;
             self.min_offset.store(cq_offset, Ordering::Release);

@@ -138,6 +138,29 @@ pub fn index_key_hash(key: &str) -> i32 {
     ferric_common::java_hash(key).checked_abs().unwrap_or(0)
 }
 
+/// [`index_key_hash`] of `topic#key`, without building the string.
+pub fn topic_key_hash(topic: &str, key: &str) -> i32 {
+    let hash = java_hash_continue(
+        java_hash_continue(ferric_common::java_hash(topic), "#"),
+        key,
+    );
+    hash.checked_abs().unwrap_or(0)
+}
+
+/// Continues Java's `String.hashCode()` of a string ending in `hash` over `more`: the hash of
+/// the concatenation.
+fn java_hash_continue(hash: i32, more: &str) -> i32 {
+    if more.is_ascii() {
+        // An ASCII byte is one UTF-16 unit of the same value.
+        more.bytes()
+            .fold(hash, |h, b| h.wrapping_mul(31).wrapping_add(i32::from(b)))
+    } else {
+        more.encode_utf16().fold(hash, |h, unit| {
+            h.wrapping_mul(31).wrapping_add(i32::from(unit))
+        })
+    }
+}
+
 /// Seconds from `begin_timestamp` to `store_timestamp` as RocketMQ stores them.
 pub fn time_diff_seconds(begin_timestamp: i64, store_timestamp: i64) -> i32 {
     if begin_timestamp <= 0 {
@@ -260,11 +283,20 @@ impl IndexFile {
     /// Adds `key` for the message at `phy_offset` stored at `store_timestamp`. Returns
     /// `Ok(false)` (writing nothing) when the file is full.
     pub fn put_key(&self, key: &str, phy_offset: i64, store_timestamp: i64) -> StoreResult<bool> {
+        self.put_key_hash(index_key_hash(key), phy_offset, store_timestamp)
+    }
+
+    /// [`Self::put_key`] for a key whose [`index_key_hash`] is `key_hash`.
+    pub fn put_key_hash(
+        &self,
+        key_hash: i32,
+        phy_offset: i64,
+        store_timestamp: i64,
+    ) -> StoreResult<bool> {
         let mut header = self.header.lock();
         if header.index_count >= self.max_index_num as i32 {
             return Ok(false);
         }
-        let key_hash = index_key_hash(key);
         let slot_pos = self.slot_position(key_hash);
         let mut prev_index = self.read_i32_at(slot_pos).unwrap_or(0);
         if prev_index <= 0 || prev_index > header.index_count {
@@ -277,19 +309,30 @@ impl IndexFile {
             prev_index,
         };
         let index = header.index_count;
-        self.write(self.entry_position(index), &entry.encode())?;
-        self.write(slot_pos, &index.to_be_bytes())?;
-        if header.index_count <= 1 {
-            header.begin_phy_offset = phy_offset;
-            header.begin_timestamp = store_timestamp;
+        let mut next = *header;
+        if next.index_count <= 1 {
+            next.begin_phy_offset = phy_offset;
+            next.begin_timestamp = store_timestamp;
         }
         if prev_index == 0 {
-            header.hash_slot_count = header.hash_slot_count.saturating_add(1);
+            next.hash_slot_count = next.hash_slot_count.saturating_add(1);
         }
-        header.index_count += 1;
-        header.end_phy_offset = phy_offset;
-        header.end_timestamp = store_timestamp;
-        self.write(0, &header.encode())?;
+        next.index_count += 1;
+        next.end_phy_offset = phy_offset;
+        next.end_timestamp = store_timestamp;
+        // Entry, then slot, then header, as one write under one lock of the file.
+        let entry_position = self.entry_position(index);
+        self.file
+            .write_all_at(&[
+                (entry_position, &entry.encode()[..]),
+                (slot_pos, &index.to_be_bytes()[..]),
+                (0, &next.encode()[..]),
+            ])
+            .ok_or_else(|| StoreError::Corrupt {
+                path: self.path().display().to_string(),
+                reason: format!("index entry write at {entry_position} is out of bounds"),
+            })?;
+        *header = next;
         Ok(true)
     }
 

@@ -394,6 +394,33 @@ impl MappedFile {
         Some(())
     }
 
+    /// Overwrites several regions, in order, under one acquisition of the locks
+    /// [`Self::write_at`] takes. Returns `None` (writing nothing) when any region is out of
+    /// bounds.
+    pub fn write_all_at(&self, writes: &[(usize, &[u8])]) -> Option<()> {
+        let _writer = self.writer.lock();
+        let _guard = self.rewrite_guard.write();
+        for (position, data) in writes {
+            if position.checked_add(data.len())? > self.file_size {
+                return None;
+            }
+        }
+        for (position, data) in writes {
+            // SAFETY: `position..position + data.len()` lies inside the mapping (checked above
+            // against `file_size == map.len()`). We hold the writer mutex and the rewrite guard
+            // exclusively, so no reader or writer accesses the mapping now, and `data` cannot
+            // alias the mapping (no mutable references into it are ever handed out).
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    data.as_ptr(),
+                    self.map.as_mut_ptr().add(*position),
+                    data.len(),
+                );
+            }
+        }
+        Some(())
+    }
+
     /// Writes every dirty page of the whole mapping to disk (for files written with
     /// [`Self::write_at`], whose positions do not track what changed).
     pub fn flush_all(&self) -> io::Result<()> {

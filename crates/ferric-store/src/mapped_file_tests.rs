@@ -132,3 +132,20 @@ fn append_padded_skips_bytes() {
     );
     assert_eq!(file.append_padded(&[1], 1), None);
 }
+
+#[test]
+fn write_all_at_writes_every_region_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = MappedFile::open_random_access(&dir.path().join("random"), 64).unwrap();
+    assert_eq!(
+        file.write_all_at(&[(0, &[1, 2][..]), (60, &[3; 4][..])]),
+        Some(())
+    );
+    assert_eq!(file.read(0, 2).unwrap().as_ref(), &[1, 2]);
+    assert_eq!(file.read(60, 4).unwrap().as_ref(), &[3; 4]);
+    assert_eq!(
+        file.write_all_at(&[(10, &[9][..]), (61, &[9; 4][..])]),
+        None
+    );
+    assert_eq!(file.read(10, 1).unwrap().as_ref(), &[0]);
+}

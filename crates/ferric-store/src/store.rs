@@ -339,11 +339,15 @@ impl MessageStore {
         let append = AppendMessageResult {
             wrote_offset: first.wrote_offset,
             wrote_bytes: records.iter().map(|r| i64::from(r.wrote_bytes)).sum(),
-            msg_id: records
-                .iter()
-                .map(|r| r.msg_id.as_str())
-                .collect::<Vec<_>>()
-                .join(","),
+            msg_id: if let [only] = records.as_slice() {
+                only.msg_id.clone()
+            } else {
+                records
+                    .iter()
+                    .map(|r| r.msg_id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            },
             logics_offset: first.queue_offset,
             store_timestamp: first.store_timestamp,
             msg_num: records.len(),
@@ -421,11 +425,11 @@ impl Drop for MessageStore {
 pub(crate) fn dispatch(
     consume_queues: &ConsumeQueueTable,
     index: Option<&IndexService>,
-    request: &DispatchRequest,
+    request: &DispatchRequest<'_>,
 ) -> StoreResult<()> {
     if request.goes_to_consume_queue() {
         consume_queues
-            .get_or_create(&request.topic, request.queue_id)?
+            .get_or_create(request.topic, request.queue_id)?
             .put_unit(
                 request.consume_queue_offset,
                 request.commit_log_offset,
@@ -436,10 +440,9 @@ pub(crate) fn dispatch(
     if let Some(index) = index
         && request.goes_to_index()
     {
-        let keys = request.keys.join(" ");
         index.build_index(
-            &request.topic,
-            Some(keys.as_str()).filter(|k| !k.is_empty()),
+            request.topic,
+            request.keys.as_deref(),
             request.uniq_key.as_deref(),
             request.commit_log_offset,
             request.store_timestamp,

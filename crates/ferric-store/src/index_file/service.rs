@@ -13,7 +13,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
 
-use super::{DEFAULT_MAX_HASH_SLOT_NUM, DEFAULT_MAX_INDEX_NUM, IndexFile};
+use super::{
+    DEFAULT_MAX_HASH_SLOT_NUM, DEFAULT_MAX_INDEX_NUM, IndexFile, index_key_hash, topic_key_hash,
+};
 use crate::error::StoreResult;
 
 /// RocketMQ's `maxMsgsNumBatch`: the most offsets one query returns.
@@ -135,7 +137,7 @@ impl IndexService {
         }
         let mut added = 0;
         if let Some(uniq) = uniq_key.filter(|u| !u.is_empty()) {
-            self.put_key_locked(&format!("{topic}#{uniq}"), phy_offset, store_timestamp)?;
+            self.put_hash_locked(topic_key_hash(topic, uniq), phy_offset, store_timestamp)?;
             added += 1;
         }
         for key in keys
@@ -143,7 +145,7 @@ impl IndexService {
             .split(' ')
             .filter(|k| !k.is_empty())
         {
-            self.put_key_locked(&format!("{topic}#{key}"), phy_offset, store_timestamp)?;
+            self.put_hash_locked(topic_key_hash(topic, key), phy_offset, store_timestamp)?;
             added += 1;
         }
         Ok(added)
@@ -152,20 +154,26 @@ impl IndexService {
     /// Adds one full key (already `topic#key`), rolling to a new file when the newest is full.
     pub fn put_key(&self, key: &str, phy_offset: i64, store_timestamp: i64) -> StoreResult<()> {
         let _writer = self.writer.lock();
-        self.put_key_locked(key, phy_offset, store_timestamp)
+        self.put_hash_locked(index_key_hash(key), phy_offset, store_timestamp)
     }
 
-    fn put_key_locked(&self, key: &str, phy_offset: i64, store_timestamp: i64) -> StoreResult<()> {
+    /// Adds one key given by its [`index_key_hash`].
+    fn put_hash_locked(
+        &self,
+        key_hash: i32,
+        phy_offset: i64,
+        store_timestamp: i64,
+    ) -> StoreResult<()> {
         let last = self.files.read().last().cloned();
         let file = match last {
             Some(file) if !file.is_full() => file,
             previous => self.roll(previous.as_deref())?,
         };
-        if file.put_key(key, phy_offset, store_timestamp)? {
+        if file.put_key_hash(key_hash, phy_offset, store_timestamp)? {
             return Ok(());
         }
         let next = self.roll(Some(&file))?;
-        if !next.put_key(key, phy_offset, store_timestamp)? {
+        if !next.put_key_hash(key_hash, phy_offset, store_timestamp)? {
             return Err(crate::error::StoreError::Corrupt {
                 path: next.path().display().to_string(),
                 reason: "a new index file refused its first key".to_owned(),

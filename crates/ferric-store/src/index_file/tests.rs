@@ -238,3 +238,21 @@ fn service_rolls_queries_truncates_and_expires() {
     service.delete_expired(i64::MAX).unwrap();
     assert_eq!(service.files().len(), 1);
 }
+
+#[test]
+fn topic_key_hash_is_the_hash_of_the_joined_key() {
+    for (topic, key) in [
+        ("TopicTest", "key1"),
+        ("T", ""),
+        ("", "k"),
+        ("Tópico", "clé-✓"),
+        ("T", "\u{1F600}"),
+        ("polygenelubr", "icants"),
+    ] {
+        assert_eq!(
+            topic_key_hash(topic, key),
+            index_key_hash(&format!("{topic}#{key}")),
+            "{topic}#{key}"
+        );
+    }
+}
