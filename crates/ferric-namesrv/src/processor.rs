@@ -398,7 +398,7 @@ impl RequestProcessor for NamesrvProcessor {
 fn read_header<H: CommandHeader>(request: &RemotingCommand) -> Result<H, NamesrvError> {
     match &request.ext_fields {
         Some(ext) => Ok(H::read(ext)?),
-        None => Ok(H::read(&ExtFields::new())?),
+        None => Ok(H::read(&ExtFields::default())?),
     }
 }
 
@@ -411,7 +411,7 @@ fn system_error(request: &RemotingCommand, remark: &str) -> RemotingCommand {
 }
 
 fn with_header<H: CommandHeader>(mut response: RemotingCommand, header: &H) -> RemotingCommand {
-    let mut ext = ExtFields::new();
+    let mut ext = ExtFields::default();
     header.write(&mut ext);
     response.ext_fields = Some(ext);
     response

@@ -8,7 +8,11 @@ use std::collections::HashMap;
 use bytes::Bytes;
 
 /// Header key/value pairs. Every value is a string on the wire (§1.7).
-pub type ExtFields = HashMap<String, String>;
+///
+/// Hashed with foldhash (randomly seeded per map, far cheaper than SipHash on the short keys
+/// headers carry). Build one with `ExtFields::default()` or
+/// `ExtFields::with_capacity_and_hasher(n, Default::default())`.
+pub type ExtFields = HashMap<String, String, foldhash::fast::RandomState>;
 
 /// `MQVersion` ordinal Ferric puts in every command it builds: `V4_9_8`.
 pub const CURRENT_VERSION: i32 = 409;

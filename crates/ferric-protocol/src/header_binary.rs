@@ -16,7 +16,7 @@ use bytes::BufMut;
 
 use crate::command::{ExtFields, LanguageCode, RemotingCommand};
 use crate::frame::FrameError;
-use crate::header_json::DecodedHeader;
+use crate::header_json::{DecodedHeader, EXT_FIELDS_PRESIZE};
 use crate::java_order::binary_header_order;
 
 /// Fixed part of the binary header: `2+1+2+4+4+4+4`.
@@ -101,7 +101,8 @@ pub(crate) fn decode(header: &[u8]) -> Result<DecodedHeader, FrameError> {
 fn decode_map(block: &[u8]) -> Result<ExtFields, FrameError> {
     let mut reader = Reader { bytes: block };
     // Each entry takes at least 6 bytes, which bounds the pre-allocation.
-    let mut map = ExtFields::with_capacity((block.len() / 6).min(64));
+    let capacity = (block.len() / 6).min(EXT_FIELDS_PRESIZE);
+    let mut map = ExtFields::with_capacity_and_hasher(capacity, Default::default());
     while !reader.bytes.is_empty() {
         let key_len = reader.i16("extFields key length")?;
         let key = reader.length(i64::from(key_len), "extFields key")?;

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use bytes::BytesMut;
 use ferric_protocol::java_order::has_bucket_collision;
-use ferric_protocol::{DEFAULT_MAX_FRAME_LENGTH, SerializeType, decode_frame, encode_frame};
+use ferric_protocol::{
+    DEFAULT_MAX_FRAME_LENGTH, ExtFields, SerializeType, decode_frame, encode_frame,
+};
 use serde_json::Value;
 
 #[test]
@@ -45,7 +47,7 @@ fn every_captured_frame_decodes_to_the_recorded_fields() {
             "{at}"
         );
         assert_eq!(cmd.remark.as_deref(), record["remark"].as_str(), "{at}");
-        let expected_ext: Option<HashMap<String, String>> = match &record["ext_fields"] {
+        let expected_ext: Option<ExtFields> = match &record["ext_fields"] {
             Value::Object(map) => Some(
                 map.iter()
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))

@@ -77,7 +77,7 @@ fn missing_and_invalid_fields_are_named() {
 
 #[test]
 fn quirky_key_names() {
-    let mut map = ExtFields::new();
+    let mut map = ExtFields::default();
     DeleteSubscriptionGroupRequestHeader {
         group_name: "g".into(),
         clean_offset: None,
@@ -137,11 +137,11 @@ fn send_v1() -> impl Strategy<Value = SendMessageRequestHeader> {
 proptest! {
     #[test]
     fn send_headers_round_trip_in_both_forms(v1 in send_v1()) {
-        let mut map = ExtFields::new();
+        let mut map = ExtFields::default();
         v1.write(&mut map);
         prop_assert_eq!(SendMessageRequestHeader::read(&map), Ok(v1.clone()));
         let v2 = SendMessageRequestHeaderV2::from(v1.clone());
-        let mut short = ExtFields::new();
+        let mut short = ExtFields::default();
         v2.write(&mut short);
         prop_assert_eq!(short.len(), map.len());
         prop_assert!(short.keys().all(|k| k.len() == 1));
@@ -198,7 +198,7 @@ fn captured_headers_decode() {
                 let header = cmd.decode_header::<$ty>();
                 assert!(header.is_ok(), "{at}: {:?}", header);
                 // Writing the typed header reproduces the captured keys and values it knows.
-                let mut written = ExtFields::new();
+                let mut written = ExtFields::default();
                 if let Ok(header) = &header {
                     header.write(&mut written);
                 }
