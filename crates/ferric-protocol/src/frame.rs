@@ -152,7 +152,7 @@ pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), Fra
             header_length
         }
         SerializeType::Json => {
-            dst.reserve(8 + 160 + cmd.body.len());
+            dst.reserve(8 + header_json::estimated_len(cmd) + cmd.body.len());
             dst.put_u64(0);
             header_json::encode(cmd, dst);
             let header_length = dst.len() - start - 8;

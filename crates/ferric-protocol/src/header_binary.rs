@@ -17,7 +17,7 @@ use bytes::BufMut;
 use crate::command::{ExtFields, LanguageCode, RemotingCommand};
 use crate::frame::FrameError;
 use crate::header_json::{DecodedHeader, EXT_FIELDS_PRESIZE};
-use crate::java_order::binary_header_order;
+use crate::java_order::for_each_in_binary_order;
 
 /// Fixed part of the binary header: `2+1+2+4+4+4+4`.
 pub const BINARY_HEADER_FIXED_LEN: usize = 21;
@@ -162,16 +162,15 @@ pub(crate) fn encode<B: BufMut + ?Sized>(cmd: &RemotingCommand, out: &mut B) {
         out.put_i32(0);
         return;
     };
-    let entries = binary_header_order(cmd, ext);
-    let map_len: usize = entries
+    let map_len: usize = ext
         .iter()
         .map(|(key, value)| 6 + key.len() + value.len())
         .sum();
     out.put_i32(map_len as i32);
-    for (key, value) in entries {
+    for_each_in_binary_order(cmd, ext, |key, value| {
         out.put_i16(key.len() as i16);
         out.put_slice(key.as_bytes());
         out.put_i32(value.len() as i32);
         out.put_slice(value.as_bytes());
-    }
+    });
 }

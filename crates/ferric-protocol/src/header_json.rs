@@ -310,6 +310,21 @@ fn read_scalar_text(scanner: &mut Scanner<'_>) -> Result<Option<String>, JsonHea
     }
 }
 
+/// Bytes the fixed part of a JSON header takes at most: the field names, punctuation, the longest
+/// language name and four `i32` values.
+const JSON_HEADER_FIXED_MAX: usize = 160;
+
+/// At least the number of bytes [`encode`] writes for `cmd` unless strings need escapes, so
+/// the frame buffer is reserved once.
+pub(crate) fn estimated_len(cmd: &RemotingCommand) -> usize {
+    let remark = cmd.remark.as_ref().map_or(0, |remark| remark.len() + 12);
+    let ext = cmd.ext_fields.as_ref().map_or(0, |ext| {
+        ext.iter()
+            .fold(15, |sum, (key, value)| sum + key.len() + value.len() + 6)
+    });
+    JSON_HEADER_FIXED_MAX + remark + ext
+}
+
 /// Appends the JSON header of `cmd` to `out`.
 pub(crate) fn encode<B: BufMut + ?Sized>(cmd: &RemotingCommand, out: &mut B) {
     out.put_slice(b"{\"code\":");

@@ -8,38 +8,82 @@ use bytes::BufMut;
 
 const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 
-fn needs_escape(ch: char) -> bool {
-    matches!(ch, '"' | '\\' | '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}')
-}
+/// Bytes at which [`write_json_string`] must look closer: `"`, `\`, `U+0000..=U+001F`, `U+007F`,
+/// and `0xC2`, the UTF-8 lead byte of `U+0080..=U+00BF` (which holds the C1 controls).
+const NEEDS_ATTENTION: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table[0x7F] = true;
+    table[0xC2] = true;
+    table
+};
 
 /// Writes `text` as a double-quoted JSON string literal with fastjson's escaping.
+///
+/// One scan finds the first byte that may need escaping; text without one is copied whole.
+#[inline]
 pub fn write_json_string<B: BufMut + ?Sized>(out: &mut B, text: &str) {
     out.put_u8(b'"');
+    let bytes = text.as_bytes();
+    match bytes
+        .iter()
+        .position(|&byte| NEEDS_ATTENTION[usize::from(byte)])
+    {
+        None => out.put_slice(bytes),
+        Some(first) => write_escaped(out, bytes, first),
+    }
+    out.put_u8(b'"');
+}
+
+/// The escaping path of [`write_json_string`], from the first byte that may need it. `bytes` is
+/// valid UTF-8, so `0xC2` is always followed by a continuation byte.
+fn write_escaped<B: BufMut + ?Sized>(out: &mut B, bytes: &[u8], first: usize) {
     let mut clean_start = 0;
-    for (index, ch) in text.char_indices() {
-        if !needs_escape(ch) {
+    let mut index = first;
+    while let Some(&byte) = bytes.get(index) {
+        if !NEEDS_ATTENTION[usize::from(byte)] {
+            index += 1;
             continue;
         }
-        out.put_slice(&text.as_bytes()[clean_start..index]);
-        clean_start = index + ch.len_utf8();
-        match ch {
-            '"' => out.put_slice(b"\\\""),
-            '\\' => out.put_slice(b"\\\\"),
-            '\u{8}' => out.put_slice(b"\\b"),
-            '\t' => out.put_slice(b"\\t"),
-            '\n' => out.put_slice(b"\\n"),
-            '\u{c}' => out.put_slice(b"\\f"),
-            '\r' => out.put_slice(b"\\r"),
-            other => {
-                let code = other as u32;
-                out.put_slice(b"\\u00");
-                out.put_u8(HEX_DIGITS[((code >> 4) & 0xf) as usize]);
-                out.put_u8(HEX_DIGITS[(code & 0xf) as usize]);
-            }
+        let short: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            0x0C => b"\\f",
+            b'\r' => b"\\r",
+            _ => b"",
+        };
+        let (code, width) = match byte {
+            // U+0080..=U+009F are escaped; U+00A0..=U+00BF are written as they are.
+            0xC2 => match bytes.get(index + 1) {
+                Some(&next @ 0x80..=0x9F) => (next, 2),
+                _ => {
+                    index += 1;
+                    continue;
+                }
+            },
+            other => (other, 1),
+        };
+        out.put_slice(&bytes[clean_start..index]);
+        if short.is_empty() {
+            out.put_slice(b"\\u00");
+            out.put_u8(HEX_DIGITS[usize::from(code >> 4)]);
+            out.put_u8(HEX_DIGITS[usize::from(code & 0xf)]);
+        } else {
+            out.put_slice(short);
         }
+        index += width;
+        clean_start = index;
     }
-    out.put_slice(&text.as_bytes()[clean_start..]);
-    out.put_u8(b'"');
+    out.put_slice(&bytes[clean_start..]);
 }
 
 /// Writes a decimal integer.
@@ -84,6 +128,43 @@ mod tests {
             escaped("\u{b}\u{1f}\u{7f}\u{9f}\u{a0}é"),
             "\"\\u000B\\u001F\\u007F\\u009F\u{a0}é\""
         );
+    }
+
+    /// The char-by-char rule the byte scan implements.
+    fn escaped_by_chars(text: &str) -> String {
+        let mut out = String::from("\"");
+        for ch in text.chars() {
+            match ch {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\u{8}' => out.push_str("\\b"),
+                '\t' => out.push_str("\\t"),
+                '\n' => out.push_str("\\n"),
+                '\u{c}' => out.push_str("\\f"),
+                '\r' => out.push_str("\\r"),
+                '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}' => {
+                    out.push_str(&format!("\\u{:04X}", ch as u32));
+                }
+                other => out.push(other),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn byte_scan_matches_the_char_rule() {
+        let mut all = String::new();
+        for code in (0u32..0x300).chain([0x4E2D, 0xFFFF, 0x1F600]) {
+            if let Some(ch) = char::from_u32(code) {
+                all.push(ch);
+                let single = ch.to_string();
+                assert_eq!(escaped(&single), escaped_by_chars(&single), "{code:#x}");
+            }
+        }
+        assert_eq!(escaped(&all), escaped_by_chars(&all));
+        let mixed = "KEYS\u{1}k1\u{2}UNIQ\u{1}é\u{85}\u{a0}\u{bf}\u{2}";
+        assert_eq!(escaped(mixed), escaped_by_chars(mixed));
     }
 
     #[test]
