@@ -3,11 +3,15 @@
 
 use std::sync::atomic::Ordering;
 
-use bytes::Bytes;
+use std::sync::OnceLock;
+
+use bytes::{Bytes, BytesMut};
 use ferric_common::message::MessageExt;
 use ferric_common::record::{Parsed, parse_record_with_limit};
 
 use crate::consume_queue::ConsumeQueue;
+use crate::mapped_file::MappedFileRef;
+use crate::mapped_file_queue::MappedFileQueue;
 use crate::result::{GetMessageResult, GetMessageStatus, MessageFilter, QueryMessageResult};
 use crate::store::MessageStore;
 
@@ -15,6 +19,7 @@ impl MessageStore {
     /// Reads up to `max_count` messages (and about `max_bytes`, at least one) of
     /// `(topic, queue_id)` from logical `offset`, skipping units `filter` rejects. Limits of
     /// `maxTransferCountOnMessageInMemory` / `maxTransferBytesOnMessageInMemory` apply too.
+    /// Each record is copied into its own [`Bytes`] in `messages`.
     ///
     /// `next_begin_offset` follows RocketMQ 4.9.8: the queue min for `OffsetTooSmall`, the
     /// offset itself for `OffsetOverflowOne`, the max (or the min when it is 0) for
@@ -29,7 +34,109 @@ impl MessageStore {
         max_bytes: usize,
         filter: Option<&dyn MessageFilter>,
     ) -> GetMessageResult {
-        let result = self.get_message_inner(topic, queue_id, offset, max_count, max_bytes, filter);
+        let mut messages = Vec::new();
+        let mut reader = CommitLogReader::new(self.commit_log.files());
+        let mut result = self.get_message_inner(
+            topic,
+            queue_id,
+            offset,
+            max_count,
+            max_bytes,
+            filter,
+            |phy, size| {
+                let record = reader.read_with(phy, size, Bytes::copy_from_slice)?;
+                if filter.is_some_and(|f| !f.matches_record(&record)) {
+                    return Some(Take::Rejected);
+                }
+                messages.push(record);
+                Some(Take::Taken(size))
+            },
+        );
+        result.messages = messages;
+        self.count_get_message(&result);
+        result
+    }
+
+    /// Like [`Self::get_message`], but appends the accepted records, in order, to `body` (the
+    /// layout of a pull response body) instead of copying each into its own [`Bytes`]: one copy
+    /// per record, straight out of the mapped CommitLog. `messages` of the result stays empty;
+    /// `queue_offsets` and `buffer_total_size` describe what was appended.
+    #[allow(clippy::too_many_arguments)]
+    pub fn get_message_into(
+        &self,
+        topic: &str,
+        queue_id: i32,
+        offset: i64,
+        max_count: usize,
+        max_bytes: usize,
+        filter: Option<&dyn MessageFilter>,
+        body: &mut BytesMut,
+    ) -> GetMessageResult {
+        let mut reader = CommitLogReader::new(self.commit_log.files());
+        let reserve_limit = max_bytes
+            .min(self.config.max_transfer_bytes_on_message_in_memory)
+            .min(MAX_BODY_RESERVE);
+        let count_limit = max_count
+            .max(1)
+            .min(self.config.max_transfer_count_on_message_in_memory);
+        let mut reserved = false;
+        let result = self.get_message_inner(
+            topic,
+            queue_id,
+            offset,
+            max_count,
+            max_bytes,
+            filter,
+            |phy, size| {
+                if !reserved {
+                    // The first record's size times the count limit is a good guess for a
+                    // backlog of similar messages; it saves the doublings of a growing buffer.
+                    body.reserve(
+                        count_limit
+                            .saturating_mul(size)
+                            .min(reserve_limit)
+                            .max(size),
+                    );
+                    reserved = true;
+                }
+                reader.read_with(phy, size, |record| {
+                    // Filter on the mapped bytes: a rejected record is never copied.
+                    if filter.is_some_and(|f| !f.matches_record(record)) {
+                        return Take::Rejected;
+                    }
+                    body.extend_from_slice(record);
+                    Take::Taken(size)
+                })
+            },
+        );
+        self.count_get_message(&result);
+        result
+    }
+
+    /// Whether the first message a pull of `(topic, queue_id)` from logical `offset` would
+    /// return is assumed to be in the page cache: RocketMQ's `checkInDiskByCommitOffset` rule,
+    /// true when it lies within the newest `accessMessageInMemoryMaxRatio` (40 %) of physical
+    /// memory's worth of CommitLog bytes. False when the unit cannot be read, and on systems
+    /// where the physical memory size is unknown.
+    ///
+    /// Reading the unit touches the ConsumeQueue mapping (20 bytes; one page covers 204 units).
+    pub fn pull_is_in_memory(&self, topic: &str, queue_id: i32, offset: i64) -> bool {
+        let Some(queue) = self.consume_queues.get(topic, queue_id) else {
+            // Nothing to read: the answer comes from the queue's offsets alone.
+            return true;
+        };
+        let offset = offset.max(queue.min_offset());
+        if offset >= queue.max_offset() {
+            return true;
+        }
+        let Some(unit) = queue.get_unit(offset) else {
+            return false;
+        };
+        let behind = self.commit_log.max_offset().saturating_sub(unit.phy_offset);
+        u64::try_from(behind).is_ok_and(|behind| behind <= in_memory_window())
+    }
+
+    fn count_get_message(&self, result: &GetMessageResult) {
         let counter = if result.status == GetMessageStatus::Found {
             &self.stats.get_message_times_total_found
         } else {
@@ -38,10 +145,14 @@ impl MessageStore {
         counter.fetch_add(1, Ordering::Relaxed);
         self.stats
             .get_message_transferred_msg_count
-            .fetch_add(result.messages.len() as u64, Ordering::Relaxed);
-        result
+            .fetch_add(result.queue_offsets.len() as u64, Ordering::Relaxed);
     }
 
+    /// The read loop of [`Self::get_message`]: walks the ConsumeQueue units, applies the limits
+    /// and the tag-code filter, and hands each remaining unit's CommitLog `(offset, size)` to
+    /// `take`, which reads (and may still reject) the record; `None` from `take` means the
+    /// record is gone.
+    #[allow(clippy::too_many_arguments)]
     fn get_message_inner(
         &self,
         topic: &str,
@@ -50,6 +161,7 @@ impl MessageStore {
         max_count: usize,
         max_bytes: usize,
         filter: Option<&dyn MessageFilter>,
+        mut take: impl FnMut(i64, usize) -> Option<Take>,
     ) -> GetMessageResult {
         use GetMessageStatus::*;
         let Some(queue) = self.consume_queues.get(topic, queue_id) else {
@@ -79,7 +191,7 @@ impl MessageStore {
         for entry in queue.units(offset, examine_limit) {
             let unit = entry.unit;
             let size = usize::try_from(unit.size).unwrap_or(0);
-            let taken = result.messages.len();
+            let taken = result.queue_offsets.len();
             if taken > 0 && (taken >= count_limit || result.buffer_total_size + size > byte_limit) {
                 break;
             }
@@ -97,22 +209,23 @@ impl MessageStore {
                 }
                 continue;
             }
-            let Some(record) = self.commit_log.read(unit.phy_offset, size) else {
-                if taken == 0 {
-                    result.status = MessageWasRemoving;
+            match take(unit.phy_offset, size) {
+                Some(Take::Taken(len)) => {
+                    result.buffer_total_size += len;
+                    result.queue_offsets.push(entry.queue_offset);
+                    result.status = Found;
                 }
-                continue;
-            };
-            if filter.is_some_and(|f| !f.matches_record(&record)) {
-                if taken == 0 {
-                    result.status = NoMatchedMessage;
+                Some(Take::Rejected) => {
+                    if taken == 0 {
+                        result.status = NoMatchedMessage;
+                    }
                 }
-                continue;
+                None => {
+                    if taken == 0 {
+                        result.status = MessageWasRemoving;
+                    }
+                }
             }
-            result.buffer_total_size += record.len();
-            result.messages.push(record);
-            result.queue_offsets.push(entry.queue_offset);
-            result.status = Found;
         }
         if !examined_any {
             result.next_begin_offset = offset;
@@ -258,5 +371,94 @@ impl MessageStore {
             .iter()
             .map(|q| (q.topic().to_owned(), q.queue_id()))
             .collect()
+    }
+}
+
+/// What the read loop's `take` did with one record.
+enum Take {
+    /// Accepted; this many bytes were taken.
+    Taken(usize),
+    /// Read, but the record filter rejected it.
+    Rejected,
+}
+
+/// Upper bound of the buffer [`MessageStore::get_message_into`] reserves up front (it still
+/// grows past it if the records need more).
+const MAX_BODY_RESERVE: usize = 1 << 20;
+
+/// RocketMQ's `accessMessageInMemoryMaxRatio` default: the newest 40 % of physical memory's
+/// worth of CommitLog bytes counts as resident in the page cache.
+const ACCESS_MESSAGE_IN_MEMORY_MAX_RATIO: u64 = 40;
+
+/// CommitLog bytes behind the write position that count as resident (0 when the physical
+/// memory size is unknown, so nothing counts as resident).
+fn in_memory_window() -> u64 {
+    static WINDOW: OnceLock<u64> = OnceLock::new();
+    *WINDOW.get_or_init(|| {
+        total_physical_memory().map_or(0, |total| total / 100 * ACCESS_MESSAGE_IN_MEMORY_MAX_RATIO)
+    })
+}
+
+/// `MemTotal` of `/proc/meminfo` in bytes (Linux only; `None` elsewhere or when unreadable).
+fn total_physical_memory() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    parse_mem_total(&meminfo)
+}
+
+fn parse_mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line
+        .trim_start_matches("MemTotal:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
+}
+
+/// Reads records of the CommitLog in the order a pull visits them, keeping the file of the
+/// previous record: consecutive records of one pull are nearly always in the same file, so
+/// the file list is looked up once per pull rather than once per record.
+struct CommitLogReader<'a> {
+    files: &'a MappedFileQueue,
+    current: Option<MappedFileRef>,
+}
+
+impl<'a> CommitLogReader<'a> {
+    fn new(files: &'a MappedFileQueue) -> Self {
+        Self {
+            files,
+            current: None,
+        }
+    }
+
+    /// Lends the `size` bytes at CommitLog offset `phy` to `f` (`None` when they are not all
+    /// written in one file, or the file is gone).
+    fn read_with<R>(&mut self, phy: i64, size: usize, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let phy = u64::try_from(phy).ok()?;
+        let cached = self.current.as_ref().filter(|file| {
+            phy.checked_sub(file.file_from_offset())
+                .is_some_and(|position| position < file.file_size() as u64)
+        });
+        let file = match cached {
+            Some(file) => file,
+            None => self.current.insert(self.files.find_by_offset(phy)?),
+        };
+        let position = usize::try_from(phy - file.file_from_offset()).ok()?;
+        file.read_with(position, size, f)
+    }
+}
+
+#[cfg(test)]
+mod reader_tests {
+    use super::parse_mem_total;
+
+    #[test]
+    fn mem_total_parses_kib_lines() {
+        let meminfo = "MemFree:  1 kB\nMemTotal:       24506788 kB\nCached: 3 kB\n";
+        assert_eq!(parse_mem_total(meminfo), Some(24_506_788 * 1024));
+        assert_eq!(parse_mem_total("MemFree: 1 kB\n"), None);
+        assert_eq!(parse_mem_total("MemTotal: lots kB\n"), None);
     }
 }
