@@ -146,6 +146,11 @@ impl TopicConfigManager {
         self.state.lock().table.get(topic).cloned()
     }
 
+    /// `read` applied to a topic's config under the lock, without cloning the config.
+    pub fn get_with<T>(&self, topic: &str, read: impl FnOnce(&TopicConfig) -> T) -> Option<T> {
+        self.state.lock().table.get(topic).map(read)
+    }
+
     /// Every topic.
     pub fn all(&self) -> Vec<TopicConfig> {
         self.state.lock().table.values().cloned().collect()

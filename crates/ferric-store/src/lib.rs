@@ -1,8 +1,10 @@
 //! Ferric's message store: a byte-compatible implementation of Apache RocketMQ 4.9.x's on-disk
 //! store (CommitLog, ConsumeQueue, IndexFile, checkpoint, abort and lock files).
 //!
-//! The store is a **synchronous** library: every call blocks on disk work, and callers from an
-//! async runtime must use `spawn_blocking` or dedicated threads. It knows nothing about the
+//! The store is a **synchronous** library: calls that read or write the disk block, and callers
+//! from an async runtime must use `spawn_blocking` or dedicated threads for them. The exception
+//! is [`put_async`]: its appends only copy into mapped memory and report the `SYNC_FLUSH` group
+//! commit through a callback, so they may run on a request task. It knows nothing about the
 //! network or the remoting protocol.
 //!
 //! # Byte layouts (all integers big-endian)

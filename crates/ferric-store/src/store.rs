@@ -53,8 +53,6 @@ pub struct MessageStore {
     pub(crate) index: Option<Arc<IndexService>>,
     cleanup: CleanupService,
     pub(crate) flusher: Flusher,
-    /// The thread [`MessageStore::submit_put`] appends on.
-    pub(crate) writer: crate::put_async::SerialExecutor,
     abort: AbortFile,
     lock: Option<StoreLock>,
     closed: AtomicBool,
@@ -191,7 +189,6 @@ impl MessageStore {
         abort.create()?;
         let target: Arc<dyn FlushTarget> = files;
         let flusher = Flusher::start(target, config.flush_config())?;
-        let writer = crate::put_async::SerialExecutor::start("ferric-store-put")?;
         Ok(Self {
             config,
             commit_log,
@@ -199,7 +196,6 @@ impl MessageStore {
             index,
             cleanup,
             flusher,
-            writer,
             abort,
             lock: Some(lock),
             closed: AtomicBool::new(false),

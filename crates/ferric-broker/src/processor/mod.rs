@@ -52,7 +52,10 @@ impl BrokerProcessor {
         Self { ctx, fast_port }
     }
 
-    #[tracing::instrument(name = "broker_request", skip_all, fields(code = request.code, opaque = request.opaque, peer = %channel.peer()))]
+    // No span per request: creating one (and formatting its fields) cost ≈ 7 % of the CPU of
+    // a send at the default `info` level. The events below name the request themselves, and
+    // the remoting layer's `remoting_request` span (debug level) wraps each request when
+    // debug logging is on.
     async fn handle(&self, channel: &Channel, request: RemotingCommand) -> ProcessResult {
         let ctx = &self.ctx;
         let code = RequestCode(request.code);
@@ -130,6 +133,7 @@ impl BrokerProcessor {
                     };
                     tracing::warn!(
                         code = request.code,
+                        opaque = request.opaque,
                         peer = %channel.peer(),
                         language = ?request.language,
                         version = request.version,
@@ -139,7 +143,13 @@ impl BrokerProcessor {
                         "request does not parse"
                     );
                 } else {
-                    tracing::debug!(%error, "request refused");
+                    tracing::debug!(
+                        code = request.code,
+                        opaque = request.opaque,
+                        peer = %channel.peer(),
+                        %error,
+                        "request refused"
+                    );
                 }
                 Ok(Some(error.to_response(&request)))
             }

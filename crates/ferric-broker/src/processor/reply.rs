@@ -20,8 +20,7 @@ use ferric_common::Properties;
 use ferric_common::message::MessageExt;
 use ferric_common::message_const::{PROPERTY_MESSAGE_REPLY_TO_CLIENT, PROPERTY_PUSH_REPLY_TIME};
 use ferric_protocol::header::{
-    MSG_REGION_KEY, ReplyMessageRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
-    TRACE_ON_KEY,
+    ReplyMessageRequestHeader, SendMessageRequestHeader, SendMessageResponseHeader,
 };
 use ferric_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use ferric_remoting::Channel;
@@ -126,10 +125,8 @@ pub async fn send_reply(
     };
     if ctx.config.store_reply_message_enable {
         let tags_code = message.tags_code();
-        let topic = message.topic.clone();
-        let put = ctx
-            .with_store(move |store| store.put_message(message))
-            .await?;
+        let topic = message.topic.as_str();
+        let put = super::send::put_messages(ctx, std::slice::from_ref(&message)).await?;
         let stored = matches!(
             put.status,
             PutMessageStatus::PutOk | PutMessageStatus::FlushDiskTimeout
@@ -140,7 +137,7 @@ pub async fn send_reply(
                 response_header.queue_offset = append.logics_offset;
                 wake_held_pulls(
                     ctx,
-                    &topic,
+                    topic,
                     queue_id,
                     append.logics_offset + 1,
                     Some(tags_code),
@@ -158,7 +155,6 @@ pub async fn send_reply(
     let mut response = request
         .response_to(code.0, remark)
         .with_header(&response_header);
-    response.set_ext(MSG_REGION_KEY, ctx.config.region_id.clone());
-    response.set_ext(TRACE_ON_KEY, ctx.config.trace_on.to_string());
+    super::send::set_send_response_ext(ctx, &mut response);
     Ok(response)
 }

@@ -141,11 +141,7 @@ pub async fn consumer_send_msg_back(
     };
     let scheduled = crate::schedule::apply_delay_level(&mut message, ctx.schedule.max_level());
     tracing::debug!(%group, topic = %target_topic, queue_id, delay_level, ?scheduled, reconsume_times = message.reconsume_times, "message sent back");
-    let (stored_topic, stored_queue, tags_code) =
-        (message.topic.clone(), message.queue_id, message.tags_code());
-    let result = ctx
-        .with_store(move |store| store.put_message(message))
-        .await?;
+    let result = super::send::put_messages(ctx, std::slice::from_ref(&message)).await?;
     let Some(append) = result.append else {
         return Err(BrokerError::refused(
             ResponseCode::SYSTEM_ERROR,
@@ -154,10 +150,10 @@ pub async fn consumer_send_msg_back(
     };
     super::send::wake_held_pulls(
         ctx,
-        &stored_topic,
-        stored_queue,
+        &message.topic,
+        message.queue_id,
         append.logics_offset + 1,
-        Some(tags_code),
+        Some(message.tags_code()),
     );
     Ok(super::success(request))
 }

@@ -57,7 +57,19 @@ pub fn prepare_send(
     batch: bool,
     messages: Vec<MessageExt>,
 ) -> Result<(Vec<MessageExt>, bool), BrokerError> {
-    if batch || !is_transaction_prepared(header_properties) {
+    let prepared = !batch && is_transaction_prepared(header_properties);
+    prepare_send_if(reject_transaction_message, broker_ip, prepared, messages)
+}
+
+/// [`prepare_send`] once the caller knows whether the send is a single message with `TRAN_MSG`
+/// set (`prepared`), so its header properties need not outlive the stored message.
+pub fn prepare_send_if(
+    reject_transaction_message: bool,
+    broker_ip: &str,
+    prepared: bool,
+    messages: Vec<MessageExt>,
+) -> Result<(Vec<MessageExt>, bool), BrokerError> {
+    if !prepared {
         return Ok((messages, false));
     }
     if reject_transaction_message {
