@@ -206,25 +206,36 @@ impl RecordPlan {
     }
 }
 
+/// Largest fixed part of a record: everything before the body with two IPv6 hosts.
+const MAX_HEAD_LEN: usize = 4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 20 + 8 + 20 + 4 + 8 + 4;
+
 fn put_record<B: BufMut>(dst: &mut B, msg: &MessageExt, plan: &RecordPlan, stored: &StoredFields) {
     let layout = &plan.layout;
+    // The fixed fields go through a stack buffer so `dst` sees a few large writes.
+    let mut head = [0u8; MAX_HEAD_LEN];
+    let mut at = 0;
+    let mut put = |bytes: &[u8]| {
+        head[at..at + bytes.len()].copy_from_slice(bytes);
+        at += bytes.len();
+    };
     // Every length below was bounded by `layout` (total < 4 MiB + 64 KiB,
     // topic <= 255, properties <= 32767), so the narrowing casts are exact.
-    dst.put_i32(layout.total as i32);
-    dst.put_i32(layout.magic);
-    dst.put_i32(plan.body_crc);
-    dst.put_i32(msg.queue_id);
-    dst.put_i32(msg.flag);
-    dst.put_i64(stored.queue_offset);
-    dst.put_i64(stored.commit_log_offset);
-    dst.put_i32(layout.sys_flag);
-    dst.put_i64(msg.born_timestamp);
-    put_host(dst, msg.born_host);
-    dst.put_i64(stored.store_timestamp);
-    put_host(dst, msg.store_host);
-    dst.put_i32(msg.reconsume_times);
-    dst.put_i64(msg.prepared_transaction_offset);
-    dst.put_i32(msg.body.len() as i32);
+    put(&(layout.total as i32).to_be_bytes());
+    put(&layout.magic.to_be_bytes());
+    put(&plan.body_crc.to_be_bytes());
+    put(&msg.queue_id.to_be_bytes());
+    put(&msg.flag.to_be_bytes());
+    put(&stored.queue_offset.to_be_bytes());
+    put(&stored.commit_log_offset.to_be_bytes());
+    put(&layout.sys_flag.to_be_bytes());
+    put(&msg.born_timestamp.to_be_bytes());
+    put_host(&mut put, msg.born_host);
+    put(&stored.store_timestamp.to_be_bytes());
+    put_host(&mut put, msg.store_host);
+    put(&msg.reconsume_times.to_be_bytes());
+    put(&msg.prepared_transaction_offset.to_be_bytes());
+    put(&(msg.body.len() as i32).to_be_bytes());
+    dst.put_slice(&head[..at]);
     dst.put_slice(&msg.body);
     if layout.magic == MAGIC_CODE_V2 {
         dst.put_i16(msg.topic.len() as i16);
@@ -244,12 +255,12 @@ fn put_record<B: BufMut>(dst: &mut B, msg: &MessageExt, plan: &RecordPlan, store
     }
 }
 
-fn put_host<B: BufMut>(dst: &mut B, host: SocketAddr) {
+fn put_host(put: &mut impl FnMut(&[u8]), host: SocketAddr) {
     match host {
-        SocketAddr::V4(v4) => dst.put_slice(&v4.ip().octets()),
-        SocketAddr::V6(v6) => dst.put_slice(&v6.ip().octets()),
+        SocketAddr::V4(v4) => put(&v4.ip().octets()),
+        SocketAddr::V6(v6) => put(&v6.ip().octets()),
     }
-    dst.put_i32(i32::from(host.port()));
+    put(&i32::from(host.port()).to_be_bytes());
 }
 
 fn patch_i64(buf: &mut [u8], position: usize, value: i64) -> Result<(), RecordError> {
