@@ -1,5 +1,9 @@
 //! Store benchmarks: appends (128 B / 1 KiB, single and batch of 16), sequential reads, and
 //! SYNC_FLUSH group commit with 1/16/64/256 concurrent writers.
+//!
+//! `append_cpu` times single appends by the CPU time of the appending thread (Linux
+//! `/proc/thread-self/schedstat`) instead of the wall clock, so time spent waiting for a core on
+//! a shared machine is not counted; elsewhere it falls back to the wall clock.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,6 +78,48 @@ fn appends(c: &mut Criterion) {
     reads.finish();
 }
 
+/// Fewest appends timed together by `append_cpu` (about 50 ms of work).
+const CPU_SAMPLE_PUTS: u64 = 20_000;
+
+/// Nanoseconds the calling thread has run on a CPU, if the kernel reports it.
+fn thread_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+fn appends_cpu(c: &mut Criterion) {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let store = MessageStore::open(config(dir.path(), FlushDiskType::AsyncFlush)).unwrap();
+    let mut group = c.benchmark_group("append_cpu");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_millis(500));
+    for size in [128usize, 1024] {
+        let single = message(size);
+        group.throughput(Throughput::Elements(1));
+        group.bench_function(BenchmarkId::new("single", size), |b| {
+            b.iter_custom(|iterations| {
+                // The kernel updates a running thread's CPU time about once per scheduler tick,
+                // so every sample runs at least CPU_SAMPLE_PUTS appends and is scaled back.
+                let puts = iterations.max(CPU_SAMPLE_PUTS);
+                let messages: Vec<_> = (0..puts).map(|_| single.clone()).collect();
+                let wall = Instant::now();
+                let cpu = thread_cpu_ns();
+                for message in messages {
+                    assert!(store.put_message(message).is_ok());
+                }
+                let total = match (cpu, thread_cpu_ns()) {
+                    (Some(start), Some(end)) => Duration::from_nanos(end.saturating_sub(start)),
+                    _ => wall.elapsed(),
+                };
+                total.mul_f64(iterations as f64 / puts as f64)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn group_commit(c: &mut Criterion) {
     let mut group = c.benchmark_group("sync_flush_group_commit");
     group
@@ -110,5 +156,5 @@ fn group_commit(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, appends, group_commit);
+criterion_group!(benches, appends, appends_cpu, group_commit);
 criterion_main!(benches);
