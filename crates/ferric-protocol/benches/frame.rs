@@ -1,4 +1,5 @@
-//! Encode + decode throughput of a SEND_MESSAGE_V2-shaped request.
+//! Encode + decode throughput of a SEND_MESSAGE_V2-shaped request, and the JSON header alone:
+//! decoding a SEND_MESSAGE_V2 request frame, encoding a send response frame.
 
 use std::hint::black_box;
 
@@ -62,5 +63,46 @@ fn bench_frames(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_frames);
+fn send_response() -> RemotingCommand {
+    let mut cmd = RemotingCommand::response(0, None).with_opaque(42);
+    for (key, value) in [
+        ("msgId", "7F00000100002A9F0000000000001F40"),
+        ("queueId", "3"),
+        ("queueOffset", "123456"),
+        ("transactionId", "C0000202000018B4AAC2135F8E7D0000"),
+        ("MSG_REGION", "DefaultRegion"),
+        ("TRACE_ON", "true"),
+    ] {
+        cmd.set_ext(key, value);
+    }
+    cmd
+}
+
+fn bench_json_header(c: &mut Criterion) {
+    let mut group = c.benchmark_group("json_header");
+    let request = send_v2(SerializeType::Json, 128);
+    let mut frame = BytesMut::new();
+    if encode_frame(&request, &mut frame).is_ok() {
+        group.bench_function("decode_send_v2_128B", |b| {
+            let mut buffer = BytesMut::with_capacity(4096);
+            b.iter(|| {
+                buffer.extend_from_slice(black_box(&frame));
+                let decoded = decode_frame(&mut buffer, DEFAULT_MAX_FRAME_LENGTH);
+                black_box(decoded.ok().flatten())
+            });
+        });
+    }
+    let response = send_response();
+    group.bench_function("encode_send_response", |b| {
+        let mut buffer = BytesMut::with_capacity(4096);
+        b.iter(|| {
+            buffer.clear();
+            let _ = encode_frame(black_box(&response), &mut buffer);
+            black_box(buffer.len())
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_frames, bench_json_header);
 criterion_main!(benches);
