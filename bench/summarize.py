@@ -50,12 +50,14 @@ def bench_rows(name, runs):
         sides = [r[side] for r in runs]
         cpu = median(r["processes"][0]["cpu_us_per_msg"] if r.get("processes") else None for r in runs)
         lat = lambda q: median(s["latency"][q] for s in sides)
+        what = side if side == "send" else "consume (pull lat)"
         if side == "consume" and sides[0].get("end_to_end", {}).get("count"):
             lat = lambda q: median(s["end_to_end"][q] for s in sides)
+            what = "consume (e2e lat)"
         failures = sum(s["failures"] for s in sides)
         rows.append([
             name + ("" if failures == 0 else f" ({failures} failed)"),
-            side if side == "send" else "consume (e2e lat)",
+            what,
             fmt(median(s["msgs_per_sec"] for s in sides)),
             fmt(median(s["mb_per_sec"] for s in sides), 1),
             fmt(lat("p50_us")),

@@ -50,6 +50,9 @@ pub struct QueuePlan {
     pub until: Option<i64>,
 }
 
+/// How long [`plan_queues`] waits for a new topic's route.
+const ROUTE_WAIT: Duration = Duration::from_secs(10);
+
 /// Looks up the queues of `topic` and their start (and, draining, end) offsets.
 pub async fn plan_queues(
     consumers: &[PullConsumer],
@@ -58,10 +61,21 @@ pub async fn plan_queues(
     drain: bool,
 ) -> anyhow::Result<Vec<(PullConsumer, QueuePlan)>> {
     let first = consumers.first().context("no consumer")?;
-    let queues = first
-        .fetch_subscribe_message_queues(topic)
-        .await
-        .with_context(|| format!("looking up the queues of {topic}"))?;
+    // A topic created by the first send reaches the NameServer with the broker's next
+    // registration, a moment later: retry the lookup for a while before giving up.
+    let deadline = tokio::time::Instant::now() + ROUTE_WAIT;
+    let queues = loop {
+        match first.fetch_subscribe_message_queues(topic).await {
+            Ok(queues) if !queues.is_empty() => break queues,
+            Ok(_) | Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Ok(_) => anyhow::bail!("topic {topic} has no readable queues"),
+            Err(error) => {
+                return Err(error).with_context(|| format!("looking up the queues of {topic}"));
+            }
+        }
+    };
     let mut plans = Vec::new();
     for (index, mq) in queues.into_iter().enumerate() {
         let consumer = consumers[index % consumers.len()].clone();
