@@ -3,6 +3,7 @@
 //! or its hold time ends; then the pull is run again and answered through its channel.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::time::Instant;
 
 use ferric_protocol::RemotingCommand;
@@ -40,16 +41,24 @@ impl HeldPull {
 #[derive(Debug, Default)]
 pub struct PullRequestHoldService {
     table: Mutex<HashMap<(String, i32), Vec<HeldPull>>>,
+    /// Pulls in `table`, changed under its lock: lets a send skip the lock (and the key's
+    /// allocation) while nothing is held, which is the common case.
+    held: AtomicUsize,
 }
 
 impl PullRequestHoldService {
     /// Holds a pull for `(topic, queue_id)`.
+    ///
+    /// The caller re-reads the queue's max offset afterwards (a message stored between its read
+    /// and the hold saw no held pull): the count is raised before that read, and a send reads
+    /// the count after its append, so one of the two sees the other.
     pub fn hold(&self, topic: &str, queue_id: i32, pull: HeldPull) {
-        self.table
-            .lock()
+        let mut table = self.table.lock();
+        table
             .entry((topic.to_owned(), queue_id))
             .or_default()
             .push(pull);
+        self.held.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Takes the pulls a newly stored message (queue max offset now `max_offset`, tag code
@@ -61,6 +70,11 @@ impl PullRequestHoldService {
         max_offset: i64,
         tags_code: Option<i64>,
     ) -> Vec<HeldPull> {
+        // Orders the caller's append before the load (see `hold`).
+        fence(Ordering::SeqCst);
+        if self.held.load(Ordering::SeqCst) == 0 {
+            return Vec::new();
+        }
         let mut table = self.table.lock();
         let key = (topic.to_owned(), queue_id);
         let Some(held) = table.get_mut(&key) else {
@@ -70,6 +84,7 @@ impl PullRequestHoldService {
             .drain(..)
             .partition(|pull| pull.accepts(max_offset, tags_code));
         *held = waiting;
+        self.held.fetch_sub(ready.len(), Ordering::SeqCst);
         if held.is_empty() {
             table.remove(&key);
         }
@@ -87,6 +102,7 @@ impl PullRequestHoldService {
                 .drain(..)
                 .partition(|pull| pull.deadline <= now || max > pull.queue_offset);
             *held = waiting;
+            self.held.fetch_sub(ready.len(), Ordering::SeqCst);
             due.extend(ready);
         }
         table.retain(|_, held| !held.is_empty());
@@ -95,7 +111,7 @@ impl PullRequestHoldService {
 
     /// Number of held pulls.
     pub fn len(&self) -> usize {
-        self.table.lock().values().map(Vec::len).sum()
+        self.held.load(Ordering::SeqCst)
     }
 
     /// True when nothing is held.
@@ -105,6 +121,8 @@ impl PullRequestHoldService {
 
     /// Drops every held pull (shutdown: their connections are closing).
     pub fn clear(&self) {
-        self.table.lock().clear();
+        let mut table = self.table.lock();
+        table.clear();
+        self.held.store(0, Ordering::SeqCst);
     }
 }

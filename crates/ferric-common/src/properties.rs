@@ -29,9 +29,22 @@ pub const PROPERTY_SEPARATOR: u8 = 0x02;
 /// decoded from a string that repeated a key stay repeated (see the module
 /// docs); [`Properties::get`] returns the last one and [`Properties::insert`]
 /// collapses them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+///
+/// Keys and values live in one string and the entries are spans of it, so a
+/// decode or a clone makes two allocations whatever the number of entries.
+/// [`Properties::insert`] appends the new value and leaves the old one
+/// unreferenced.
+#[derive(Clone, Default)]
 pub struct Properties {
-    entries: Vec<(String, String)>,
+    text: String,
+    entries: Vec<Entry>,
+}
+
+/// One entry: `text[key.0..key.1]` and `text[value.0..value.1]`.
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    key: (usize, usize),
+    value: (usize, usize),
 }
 
 impl Properties {
@@ -51,63 +64,120 @@ impl Properties {
         self.entries.is_empty()
     }
 
+    fn key_of(&self, entry: &Entry) -> &str {
+        &self.text[entry.key.0..entry.key.1]
+    }
+
+    fn value_of(&self, entry: &Entry) -> &str {
+        &self.text[entry.value.0..entry.value.1]
+    }
+
+    fn push_text(&mut self, text: &str) -> (usize, usize) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        (start, self.text.len())
+    }
+
     /// The value of `key` (the last one if the key repeats).
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+            .find(|entry| self.key_of(entry) == key)
+            .map(|entry| self.value_of(entry))
     }
 
     /// True if `key` is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.entries.iter().any(|(k, _)| k == key)
+        self.entries.iter().any(|entry| self.key_of(entry) == key)
     }
 
     /// Set `key` to `value`. An existing key keeps its position (later
     /// repeats are removed); a new key is appended. Returns the old value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<String>) -> Option<String> {
-        let key = key.into();
-        let value = value.into();
-        let Some(first) = self.entries.iter().position(|(k, _)| *k == key) else {
-            self.entries.push((key, value));
+        self.set(&key.into(), &value.into())
+    }
+
+    /// [`Properties::insert`] from borrowed strings.
+    pub fn set(&mut self, key: &str, value: &str) -> Option<String> {
+        let Some(first) = self
+            .entries
+            .iter()
+            .position(|entry| self.key_of(entry) == key)
+        else {
+            let key = self.push_text(key);
+            let value = self.push_text(value);
+            self.entries.push(Entry { key, value });
             return None;
         };
-        let mut old = std::mem::replace(&mut self.entries[first].1, value);
+        let old = self.get(key).map(str::to_owned);
+        let value = self.push_text(value);
+        self.entries[first].value = value;
         let mut index = first + 1;
         while index < self.entries.len() {
-            if self.entries[index].0 == key {
-                old = self.entries.remove(index).1;
+            if self.key_of(&self.entries[index]) == key {
+                self.entries.remove(index);
             } else {
                 index += 1;
             }
         }
-        Some(old)
+        old
     }
 
     /// Remove every entry for `key`; returns the value that lookups returned.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let old = self.get(key).map(str::to_owned);
-        self.entries.retain(|(k, _)| k != key);
+        let text = &self.text;
+        self.entries
+            .retain(|entry| &text[entry.key.0..entry.key.1] != key);
         old
     }
 
     /// Stored entries in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries
+            .iter()
+            .map(|entry| (self.key_of(entry), self.value_of(entry)))
     }
 
     /// Decode a properties string (see the module docs for the rules).
     pub fn decode(bytes: &[u8]) -> Self {
-        let mut entries = Vec::new();
-        for (key, value) in raw_entries(bytes) {
-            entries.push((
-                String::from_utf8_lossy(key).into_owned(),
-                String::from_utf8_lossy(value).into_owned(),
-            ));
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Self::from_string(text.to_owned()),
+            Err(_) => Self::decode_lossy(bytes),
         }
-        Self { entries }
+    }
+
+    /// Decode a properties string that is already text, keeping it as the
+    /// entries' storage (no copy).
+    pub fn from_string(text: String) -> Self {
+        let base = text.as_ptr() as usize;
+        // Offsets of the kept slices in `text`; the separators are ASCII, so
+        // every offset is a char boundary.
+        let offsets = |part: &[u8]| {
+            let start = part.as_ptr() as usize - base;
+            (start, start + part.len())
+        };
+        let entries = raw_entries(text.as_bytes())
+            .map(|(key, value)| Entry {
+                key: offsets(key),
+                value: offsets(value),
+            })
+            .collect();
+        Self { text, entries }
+    }
+
+    fn decode_lossy(bytes: &[u8]) -> Self {
+        let mut properties = Self {
+            text: String::with_capacity(bytes.len()),
+            entries: Vec::new(),
+        };
+        for (key, value) in raw_entries(bytes) {
+            let key = properties.push_text(&String::from_utf8_lossy(key));
+            let value = properties.push_text(&String::from_utf8_lossy(value));
+            properties.entries.push(Entry { key, value });
+        }
+        properties
     }
 
     /// Number of bytes [`Properties::encode_into`] writes.
@@ -115,7 +185,7 @@ impl Properties {
         let content: usize = self
             .entries
             .iter()
-            .map(|(k, v)| k.len() + v.len() + 1)
+            .map(|entry| entry.key.1 - entry.key.0 + entry.value.1 - entry.value.0 + 1)
             .sum();
         content + self.entries.len().saturating_sub(1)
     }
@@ -123,7 +193,7 @@ impl Properties {
     /// Append the encoded string to `dst`; returns the bytes written.
     pub fn encode_into(&self, dst: &mut BytesMut) -> usize {
         let start = dst.len();
-        for (index, (key, value)) in self.entries.iter().enumerate() {
+        for (index, (key, value)) in self.iter().enumerate() {
             if index > 0 {
                 dst.put_u8(PROPERTY_SEPARATOR);
             }
@@ -139,6 +209,32 @@ impl Properties {
         let mut dst = BytesMut::with_capacity(self.encoded_len());
         self.encode_into(&mut dst);
         dst.to_vec()
+    }
+}
+
+impl std::fmt::Debug for Properties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Properties")
+            .field("entries", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Equal when the entries are, in order (unreferenced text does not count).
+impl PartialEq for Properties {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries.len() == other.entries.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Properties {}
+
+impl std::hash::Hash for Properties {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.entries.len().hash(state);
+        for entry in self.iter() {
+            entry.hash(state);
+        }
     }
 }
 
@@ -227,6 +323,30 @@ mod tests {
         assert_eq!(p.encode(), b"W\x01x\x02T\x01a".to_vec());
         assert_eq!(p.remove("W"), Some("x".to_owned()));
         assert!(!p.contains_key("W"));
+    }
+
+    #[test]
+    fn lossy_and_text_decodes_agree() {
+        let raw = b"A\x01x\x02B\x01\xff\xfey\x02\x02C\x01z\x02";
+        let p = Properties::decode(raw);
+        assert_eq!(p.get("B"), Some("\u{fffd}\u{fffd}y"));
+        assert_eq!(p.len(), 3);
+        let text = "A\x01x\x02\x02ab\x02K\x01\u{e9}t\u{e9}\x02";
+        let owned = Properties::from_string(text.to_owned());
+        assert_eq!(owned, Properties::decode_lossy(text.as_bytes()));
+        assert_eq!(owned.get("K"), Some("\u{e9}t\u{e9}"));
+        assert_eq!(owned.encode(), b"A\x01x\x02K\x01\xc3\xa9t\xc3\xa9".to_vec());
+    }
+
+    #[test]
+    fn replaced_text_does_not_count_for_equality() {
+        let mut a = Properties::new();
+        a.insert("K", "old");
+        a.insert("K", "v");
+        let b: Properties = [("K", "v")].into_iter().collect();
+        assert_eq!(a, b);
+        assert_eq!(a.encode(), b"K\x01v".to_vec());
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! One connection, client or server side: a reader loop that decodes frames, completes pending
-//! calls with responses and spawns a task per incoming request; a writer task that owns the
-//! socket's write half and is the only place frames are written.
+//! calls with responses and runs incoming requests (each on a task of its own once it waits);
+//! a writer task that owns the socket's write half and is the only place frames are written.
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Waker};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -159,10 +160,15 @@ async fn read_frames(
         .max_idle
         .map(|max_idle| Box::pin(tokio::time::sleep(max_idle)));
     let mut last_read = Instant::now();
+    // Made once: a cancellation future registers with its token when first polled, and making
+    // one per frame would register and unregister it every time.
+    let shutdown = env.shutdown.cancelled();
+    let closed = channel.close_token().cancelled();
+    tokio::pin!(shutdown, closed);
     loop {
         let next = tokio::select! {
-            () = env.shutdown.cancelled() => return CloseReason::Shutdown,
-            () = channel.close_token().cancelled() => return CloseReason::LocalClose,
+            () = &mut shutdown => return CloseReason::Shutdown,
+            () = &mut closed => return CloseReason::LocalClose,
             () = idle_elapsed(&mut idle) => {
                 let (Some(max_idle), Some(sleep)) = (env.settings.max_idle, idle.as_mut()) else {
                     continue;
@@ -197,12 +203,27 @@ async fn read_frames(
         } else if requests.len() >= env.settings.max_in_flight_requests {
             reject_overloaded(channel, command).await;
         } else {
-            requests.spawn(handle_request(
-                channel.clone(),
-                Arc::clone(&env.registry),
-                command,
-            ));
+            dispatch(
+                requests,
+                handle_request(channel.clone(), Arc::clone(&env.registry), command),
+            );
         }
+    }
+}
+
+/// Runs a request's handler up to its first await point on the reader's task and spawns it
+/// only if it is still pending then. Most requests (a send in ASYNC_FLUSH, a heartbeat, most
+/// pulls) complete in that one poll, and a task per request cost more than the handler. A
+/// pending handler continues on its own task, counted by `requests` (the in-flight limit and
+/// the drain at shutdown), so requests of one connection still complete in any order; a
+/// handler's panic is caught inside [`handle_request`] either way.
+fn dispatch(requests: &TaskTracker, handler: impl Future<Output = ()> + Send + 'static) {
+    let mut handler = Box::pin(handler);
+    // A no-op waker: a pending handler is polled again by its own task right away, which
+    // registers that task's waker wherever the handler waits.
+    let mut cx = Context::from_waker(Waker::noop());
+    if handler.as_mut().poll(&mut cx).is_pending() {
+        requests.spawn(handler);
     }
 }
 

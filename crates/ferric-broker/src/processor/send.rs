@@ -19,8 +19,8 @@ use ferric_protocol::header::{
 };
 use ferric_protocol::{RemotingCommand, RequestCode, ResponseCode};
 use ferric_remoting::Channel;
-use ferric_store::PutMessageResult;
 use ferric_store::put_async::PutProgress;
+use ferric_store::{MessageStore, PutMessageResult};
 use rand::Rng;
 
 use crate::context::BrokerContext;
@@ -206,7 +206,7 @@ pub async fn send_message(
     channel: &Channel,
     request: &RemotingCommand,
 ) -> Result<RemotingCommand, BrokerError> {
-    let header = decode_send_header(request)?;
+    let mut header = decode_send_header(request)?;
     let batch = request.code == RequestCode::SEND_BATCH_MESSAGE.0;
     let (config, queue_id) = check_topic(ctx, &header)?;
     let max_size = ctx.config.max_message_size;
@@ -219,8 +219,9 @@ pub async fn send_message(
             ),
         ));
     }
+    // The header's string becomes the properties' storage (nothing below reads it again).
     let header_properties =
-        Properties::decode(header.properties.as_deref().unwrap_or("").as_bytes());
+        Properties::from_string(std::mem::take(&mut header.properties).unwrap_or_default());
     let cluster = ctx.config.broker_cluster_name.as_str();
     let transaction_id = header_properties
         .get(ferric_common::message_const::PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX)
@@ -251,9 +252,9 @@ pub async fn send_message(
             .map(|entry| {
                 let mut properties = entry.properties;
                 if let Some(wait) = header_properties.get("WAIT") {
-                    properties.insert("WAIT", wait);
+                    properties.set("WAIT", wait);
                 }
-                properties.insert(PROPERTY_CLUSTER, cluster);
+                properties.set(PROPERTY_CLUSTER, cluster);
                 MessageExt {
                     flag: entry.flag,
                     body: entry.body,
@@ -265,7 +266,7 @@ pub async fn send_message(
     } else {
         // The header's properties become the stored ones (nothing below reads them again).
         let mut properties = header_properties;
-        properties.insert(PROPERTY_CLUSTER, cluster);
+        properties.set(PROPERTY_CLUSTER, cluster);
         let mut message = MessageExt {
             body: request.body.clone(),
             properties,
@@ -280,13 +281,20 @@ pub async fn send_message(
         transaction_prepared,
         messages,
     )?;
-    if ctx.store()?.is_disk_full() {
-        return Err(BrokerError::refused(
-            ResponseCode::SERVICE_NOT_AVAILABLE,
-            "service not available now, the broker's disk is full, writes are refused until space is freed",
-        ));
-    }
-    let result = put_messages(ctx, &messages).await?;
+    let put = {
+        let store = ctx.store()?;
+        if store.is_disk_full() {
+            return Err(BrokerError::refused(
+                ResponseCode::SERVICE_NOT_AVAILABLE,
+                "service not available now, the broker's disk is full, writes are refused until space is freed",
+            ));
+        }
+        start_put(&store, &messages)
+    };
+    let result = match put {
+        Ok(result) => result,
+        Err(flushed) => flushed.await.map_err(|_| BrokerError::ShuttingDown)?,
+    };
     let (code, remark) = put_status_response(result.status);
     let Some(append) = result.append else {
         return Err(BrokerError::refused(code, remark.unwrap_or_default()));
@@ -332,23 +340,35 @@ pub async fn put_messages(
     ctx: &BrokerContext,
     messages: &[MessageExt],
 ) -> Result<PutMessageResult, BrokerError> {
-    let pending = {
-        let store = ctx.store()?;
-        match store.append_messages(messages) {
-            PutProgress::Done(result) => return Ok(result),
-            PutProgress::AwaitingFlush(pending) => {
-                let (done, flushed) = tokio::sync::oneshot::channel::<PutMessageResult>();
-                store.when_flushed(
-                    pending,
-                    Box::new(move |result| {
-                        let _ = done.send(result);
-                    }),
-                );
-                flushed
-            }
+    let store = ctx.store()?;
+    let put = start_put(&store, messages);
+    drop(store);
+    match put {
+        Ok(result) => Ok(result),
+        Err(flushed) => flushed.await.map_err(|_| BrokerError::ShuttingDown),
+    }
+}
+
+/// Appends `messages`: the result, or in `SYNC_FLUSH` the receiver of the result once the
+/// group commit covering the records is done. The caller drops its store handle before
+/// awaiting it.
+fn start_put(
+    store: &MessageStore,
+    messages: &[MessageExt],
+) -> Result<PutMessageResult, tokio::sync::oneshot::Receiver<PutMessageResult>> {
+    match store.append_messages(messages) {
+        PutProgress::Done(result) => Ok(result),
+        PutProgress::AwaitingFlush(pending) => {
+            let (done, flushed) = tokio::sync::oneshot::channel::<PutMessageResult>();
+            store.when_flushed(
+                pending,
+                Box::new(move |result| {
+                    let _ = done.send(result);
+                }),
+            );
+            Err(flushed)
         }
-    };
-    pending.await.map_err(|_| BrokerError::ShuttingDown)
+    }
 }
 
 /// The `MSG_REGION` and `TRACE_ON` ext fields of a send response.

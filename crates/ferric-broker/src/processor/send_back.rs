@@ -203,9 +203,20 @@ pub fn apply_send_rules(
     message: &mut MessageExt,
 ) -> Result<(), BrokerError> {
     handle_retry_and_dlq(ctx, header, request_version, message)?;
-    let now = crate::persist::now_ms();
-    if crate::timer::apply_timer(message, now, ctx.config.timer_max_delay_sec)? {
-        return Ok(());
+    // Without a timer property `apply_timer` changes nothing; most sends skip the clock read.
+    let timer_keys = [
+        ferric_common::message_const::PROPERTY_TIMER_DELAY_SEC,
+        ferric_common::message_const::PROPERTY_TIMER_DELAY_MS,
+        ferric_common::message_const::PROPERTY_TIMER_DELIVER_MS,
+    ];
+    if timer_keys
+        .iter()
+        .any(|key| message.properties.contains_key(key))
+    {
+        let now = crate::persist::now_ms();
+        if crate::timer::apply_timer(message, now, ctx.config.timer_max_delay_sec)? {
+            return Ok(());
+        }
     }
     crate::schedule::apply_delay_level(message, ctx.schedule.max_level());
     Ok(())
