@@ -27,7 +27,7 @@ fn ext_keys(command: &RemotingCommand) -> BTreeSet<String> {
     command
         .ext_fields
         .as_ref()
-        .map(|ext| ext.keys().cloned().collect())
+        .map(|ext| ext.keys().map(str::to_owned).collect())
         .unwrap_or_default()
 }
 

@@ -1,10 +1,15 @@
 //! Encode + decode throughput of a SEND_MESSAGE_V2-shaped request, and the JSON header alone:
-//! decoding a SEND_MESSAGE_V2 request frame, encoding a send response frame.
+//! decoding a SEND_MESSAGE_V2 request frame, encoding a send response frame; and the header work of
+//! the broker's send path end to end (request frame to typed header, response header to frame).
 
 use std::hint::black_box;
 
 use bytes::{Bytes, BytesMut};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ferric_protocol::header::{
+    MSG_REGION_KEY, SendMessageRequestHeader, SendMessageRequestHeaderV2,
+    SendMessageResponseHeader, TRACE_ON_KEY,
+};
 use ferric_protocol::{
     DEFAULT_MAX_FRAME_LENGTH, RemotingCommand, RequestCode, SerializeType, decode_frame,
     encode_frame,
@@ -104,5 +109,44 @@ fn bench_json_header(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_frames, bench_json_header);
+/// What the broker does with the header of one SEND_MESSAGE_V2 request: decode the frame, read
+/// the typed header in its long form, build the response's header and encode the response.
+fn bench_send_path(c: &mut Criterion) {
+    let mut group = c.benchmark_group("send_path_headers");
+    let request = send_v2(SerializeType::Json, 128);
+    let mut frame = BytesMut::new();
+    if encode_frame(&request, &mut frame).is_err() {
+        return;
+    }
+    group.bench_function("json_128B", |b| {
+        let mut input = BytesMut::with_capacity(4096);
+        let mut output = BytesMut::with_capacity(4096);
+        b.iter(|| {
+            input.extend_from_slice(black_box(&frame));
+            let Ok(Some(request)) = decode_frame(&mut input, DEFAULT_MAX_FRAME_LENGTH) else {
+                return 0;
+            };
+            let Ok(header) = request.decode_header::<SendMessageRequestHeaderV2>() else {
+                return 0;
+            };
+            let header: SendMessageRequestHeader = header.into();
+            black_box(&header);
+            let response_header = SendMessageResponseHeader {
+                msg_id: "7F00000100002A9F0000000000001F40".to_owned(),
+                queue_id: 3,
+                queue_offset: 123_456,
+                ..SendMessageResponseHeader::default()
+            };
+            let mut response = request.response_to(0, None).with_header(&response_header);
+            response.set_ext(MSG_REGION_KEY, "DefaultRegion");
+            response.set_ext(TRACE_ON_KEY, "true");
+            output.clear();
+            let _ = encode_frame(&response, &mut output);
+            output.len()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_frames, bench_json_header, bench_send_path);
 criterion_main!(benches);

@@ -3,16 +3,9 @@
 //! A command is independent of how its header is serialized; [`crate::frame`] turns it into bytes
 //! and back. Header fields travel in [`ExtFields`] (see `crate::header` for typed views).
 
-use std::collections::HashMap;
-
 use bytes::Bytes;
 
-/// Header key/value pairs. Every value is a string on the wire (§1.7).
-///
-/// Hashed with foldhash (randomly seeded per map, far cheaper than SipHash on the short keys
-/// headers carry). Build one with `ExtFields::default()` or
-/// `ExtFields::with_capacity_and_hasher(n, Default::default())`.
-pub type ExtFields = HashMap<String, String, foldhash::fast::RandomState>;
+pub use crate::ext_fields::ExtFields;
 
 /// `MQVersion` ordinal Ferric puts in every command it builds: `V4_9_8`.
 pub const CURRENT_VERSION: i32 = 409;
@@ -207,14 +200,14 @@ impl RemotingCommand {
 
     /// The value of one header field.
     pub fn ext(&self, key: &str) -> Option<&str> {
-        self.ext_fields.as_ref()?.get(key).map(String::as_str)
+        self.ext_fields.as_ref()?.get(key)
     }
 
     /// Sets one header field, creating the map if needed.
-    pub fn set_ext(&mut self, key: impl Into<String>, value: impl Into<String>) {
+    pub fn set_ext(&mut self, key: impl AsRef<str>, value: impl AsRef<str>) {
         self.ext_fields
             .get_or_insert_with(ExtFields::default)
-            .insert(key.into(), value.into());
+            .insert(key, value);
     }
 
     /// Replaces the body.

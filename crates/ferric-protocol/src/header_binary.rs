@@ -102,13 +102,13 @@ fn decode_map(block: &[u8]) -> Result<ExtFields, FrameError> {
     let mut reader = Reader { bytes: block };
     // Each entry takes at least 6 bytes, which bounds the pre-allocation.
     let capacity = (block.len() / 6).min(EXT_FIELDS_PRESIZE);
-    let mut map = ExtFields::with_capacity_and_hasher(capacity, Default::default());
+    let mut map = ExtFields::with_capacity(capacity, block.len());
     while !reader.bytes.is_empty() {
         let key_len = reader.i16("extFields key length")?;
         let key = reader.length(i64::from(key_len), "extFields key")?;
         let value_len = reader.i32("extFields value length")?;
         let value = reader.length(i64::from(value_len), "extFields value")?;
-        map.insert(text(key), text(value));
+        map.insert(String::from_utf8_lossy(key), String::from_utf8_lossy(value));
     }
     Ok(map)
 }

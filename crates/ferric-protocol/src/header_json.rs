@@ -6,6 +6,8 @@
 //! unknown keys ignored, every key optional, `extFields` values may be strings, numbers, booleans or
 //! null (null entries are dropped, scalars are kept as their JSON text).
 
+use std::borrow::Cow;
+
 use bytes::BufMut;
 
 use crate::command::{ExtFields, LanguageCode, RemotingCommand};
@@ -246,7 +248,7 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
     }
     // An entry takes at least 6 bytes (`"k":0,`), which bounds the pre-allocation.
     let capacity = (scanner.remaining() / 6).min(EXT_FIELDS_PRESIZE);
-    let mut map = ExtFields::with_capacity_and_hasher(capacity, Default::default());
+    let mut map = ExtFields::with_capacity(capacity, scanner.remaining());
     let mut next = scanner.peek();
     if next == Some(b'}') {
         scanner.bump();
@@ -261,7 +263,7 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
         let key = scanner.string()?;
         scanner.colon()?;
         if let Some(value) = read_scalar_text(scanner)? {
-            map.insert(key.into_owned(), value);
+            map.insert(key, value);
         }
         match scanner.peek() {
             Some(b',') => {
@@ -279,11 +281,13 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
 }
 
 /// A JSON scalar as text; `None` for null.
-fn read_scalar_text(scanner: &mut Scanner<'_>) -> Result<Option<String>, JsonHeaderError> {
+fn read_scalar_text<'a>(
+    scanner: &mut Scanner<'a>,
+) -> Result<Option<Cow<'a, str>>, JsonHeaderError> {
     match scanner.peek() {
         Some(b'"') => {
             scanner.bump();
-            Ok(Some(scanner.string()?.into_owned()))
+            Ok(Some(scanner.string()?))
         }
         Some(b'-' | b'0'..=b'9') => {
             let offset = scanner.offset();
@@ -293,12 +297,12 @@ fn read_scalar_text(scanner: &mut Scanner<'_>) -> Result<Option<String>, JsonHea
         Some(b't') => {
             scanner.bump();
             scanner.literal_rest(b"rue")?;
-            Ok(Some("true".to_owned()))
+            Ok(Some(Cow::Borrowed("true")))
         }
         Some(b'f') => {
             scanner.bump();
             scanner.literal_rest(b"alse")?;
-            Ok(Some("false".to_owned()))
+            Ok(Some(Cow::Borrowed("false")))
         }
         Some(b'n') => {
             scanner.bump();

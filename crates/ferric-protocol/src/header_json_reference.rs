@@ -69,10 +69,7 @@ impl<'de> Visitor<'de> for ExtFieldsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-        let mut map = ExtFields::with_capacity_and_hasher(
-            access.size_hint().unwrap_or(0).min(64),
-            Default::default(),
-        );
+        let mut map = ExtFields::with_capacity(access.size_hint().unwrap_or(0).min(64), 0);
         while let Some(key) = access.next_key::<String>()? {
             let ScalarText(value) = access.next_value()?;
             if let Some(value) = value {

@@ -60,10 +60,7 @@ pub fn has_bucket_collision(ext: &ExtFields) -> bool {
 
 /// All entries of a map in Java `HashMap` order.
 pub fn ordered_entries(ext: &ExtFields) -> Vec<(&str, &str)> {
-    let mut entries: Vec<(&str, &str)> = ext
-        .iter()
-        .map(|(key, value)| (key.as_str(), value.as_str()))
-        .collect();
+    let mut entries: Vec<(&str, &str)> = ext.iter().collect();
     java_hash_map_order(&mut entries);
     entries
 }
@@ -108,11 +105,74 @@ where
 
 /// Calls `visit` for every entry of `ext` in Java `HashMap` order: what [`ordered_entries`]
 /// returns, without allocating for maps of up to 16 entries.
+///
+/// The order depends on the keys alone, and a process writes the same few key lists over and
+/// over (a send response always carries the same keys, inserted in the same order), so the
+/// permutation is remembered per thread for the last few key lists and reused when the keys of
+/// `ext`, in insertion order, match one of them.
 pub fn for_each_in_java_order<'a>(ext: &'a ExtFields, mut visit: impl FnMut(&'a str, &'a str)) {
-    let entries = ext
-        .iter()
-        .map(|(key, value)| (key.as_str(), value.as_str()));
-    visit_in_hash_map_order(entries, &mut visit);
+    if ext.len() < 2 || ext.len() > INLINE_ENTRIES {
+        visit_in_hash_map_order(ext.iter(), &mut visit);
+        return;
+    }
+    let mut order = [0u8; INLINE_ENTRIES];
+    let order = &mut order[..ext.len()];
+    ORDER_CACHE.with(|cache| cache.borrow_mut().order_of(ext, order));
+    for &index in order.iter() {
+        if let Some((key, value)) = ext.entry_at(usize::from(index)) {
+            visit(key, value);
+        }
+    }
+}
+
+/// Key lists whose Java `HashMap` order a thread remembers.
+const ORDER_CACHE_SLOTS: usize = 8;
+
+thread_local! {
+    static ORDER_CACHE: std::cell::RefCell<OrderCache> =
+        const { std::cell::RefCell::new(OrderCache { slots: Vec::new(), next: 0 }) };
+}
+
+/// Remembered permutations: for a list of keys in insertion order, the insertion indexes in
+/// Java `HashMap` order. Replaced round robin.
+struct OrderCache {
+    slots: Vec<(Vec<Box<str>>, Vec<u8>)>,
+    next: usize,
+}
+
+impl OrderCache {
+    /// Writes into `order` (of `ext.len()` ≤ [`INLINE_ENTRIES`] slots) the insertion indexes of
+    /// `ext`'s entries in Java `HashMap` order.
+    fn order_of(&mut self, ext: &ExtFields, order: &mut [u8]) {
+        let same_keys = |keys: &[Box<str>]| {
+            keys.len() == ext.len()
+                && keys
+                    .iter()
+                    .zip(ext.keys())
+                    .all(|(left, right)| **left == *right)
+        };
+        if let Some((_, cached)) = self.slots.iter().find(|(keys, _)| same_keys(keys)) {
+            order.copy_from_slice(cached);
+            return;
+        }
+        let capacity = java_table_capacity(ext.len());
+        let mut ranked: Vec<(u32, &str, u8)> = ext
+            .keys()
+            .zip(0u8..)
+            .map(|(key, index)| (bucket_index(key, capacity), key, index))
+            .collect();
+        ranked.sort_unstable_by(|left, right| (left.0, left.1).cmp(&(right.0, right.1)));
+        for (slot, (_, _, index)) in order.iter_mut().zip(&ranked) {
+            *slot = *index;
+        }
+        let entry = (ext.keys().map(Box::from).collect(), order.to_vec());
+        if self.slots.len() < ORDER_CACHE_SLOTS {
+            self.slots.push(entry);
+        } else {
+            self.slots[self.next] = entry;
+            self.next = (self.next + 1) % ORDER_CACHE_SLOTS;
+        }
+    }
 }
 
 const SEND_V2_FIELDS: &[&str] = &[
@@ -182,14 +242,13 @@ pub fn binary_header_order<'a>(
     };
     let mut ordered: Vec<(&str, &str)> = Vec::with_capacity(ext.len());
     for field in fields {
-        if let Some((key, value)) = ext.get_key_value(*field) {
-            ordered.push((key.as_str(), value.as_str()));
+        if let Some((key, value)) = ext.get_key_value(field) {
+            ordered.push((key, value));
         }
     }
     let mut rest: Vec<(&str, &str)> = ext
         .iter()
-        .filter(|(key, _)| !fields.contains(&key.as_str()))
-        .map(|(key, value)| (key.as_str(), value.as_str()))
+        .filter(|(key, _)| !fields.contains(key))
         .collect();
     java_hash_map_order(&mut rest);
     ordered.extend(rest);
@@ -208,14 +267,11 @@ pub fn for_each_in_binary_order<'a>(
         return;
     };
     for field in fields {
-        if let Some((key, value)) = ext.get_key_value(*field) {
-            visit(key.as_str(), value.as_str());
+        if let Some((key, value)) = ext.get_key_value(field) {
+            visit(key, value);
         }
     }
-    let rest = ext
-        .iter()
-        .filter(|(key, _)| !fields.contains(&key.as_str()))
-        .map(|(key, value)| (key.as_str(), value.as_str()));
+    let rest = ext.iter().filter(|(key, _)| !fields.contains(key));
     visit_in_hash_map_order(rest, &mut visit);
 }
 
@@ -238,7 +294,7 @@ mod tests {
             ext.insert(format!("key{index}"), format!("value{index}"));
         }
         for key in ["a", "b", "msgId", "queueOffset", "topic", "\u{e9}t\u{e9}"] {
-            ext.insert(key.to_owned(), key.to_owned());
+            ext.insert(key, key);
         }
         ext
     }
@@ -256,6 +312,31 @@ mod tests {
                 let mut visited = Vec::new();
                 for_each_in_binary_order(&cmd, &ext, |key, value| visited.push((key, value)));
                 assert_eq!(visited, binary_header_order(&cmd, &ext), "{len} {code}");
+            }
+        }
+    }
+
+    #[test]
+    fn cached_orders_follow_the_keys() {
+        // More distinct key lists than the cache holds, visited twice, some sharing a key set
+        // in another insertion order.
+        let lists: Vec<Vec<String>> = (0..20)
+            .map(|round| {
+                let mut keys: Vec<String> = (0..(2 + round % 9))
+                    .map(|i| format!("k{i}x{}", round % 5))
+                    .collect();
+                if round % 2 == 1 {
+                    keys.reverse();
+                }
+                keys
+            })
+            .collect();
+        for _ in 0..2 {
+            for keys in &lists {
+                let ext: ExtFields = keys.iter().map(|key| (key, key)).collect();
+                let mut visited = Vec::new();
+                for_each_in_java_order(&ext, |key, value| visited.push((key, value)));
+                assert_eq!(visited, ordered_entries(&ext), "{keys:?}");
             }
         }
     }

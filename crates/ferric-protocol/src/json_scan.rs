@@ -29,7 +29,7 @@ pub(crate) struct NumberToken<'a> {
     pub integer: bool,
 }
 
-impl NumberToken<'_> {
+impl<'a> NumberToken<'a> {
     /// The integer's sign and magnitude, or `None` when it is not a plain integer or its magnitude
     /// exceeds `u64` (then `serde_json` reads it as a float).
     fn sign_and_magnitude(&self) -> Option<(bool, u64)> {
@@ -66,18 +66,18 @@ impl NumberToken<'_> {
     /// The text `serde_json` hands a scalar visitor for this number, turned back into text as
     /// Ferric did with `to_string`: a `u64` or negative `i64` keeps its written form; everything
     /// else (fraction, exponent, `-0`, out of integer range) is an `f64` in Rust's `Display` form.
-    pub fn to_scalar_text(self, offset: usize) -> Result<String, JsonHeaderError> {
+    pub fn to_scalar_text(self, offset: usize) -> Result<Cow<'a, str>, JsonHeaderError> {
         if let Some((negative, magnitude)) = self.sign_and_magnitude() {
             // serde_json: `-n` is an `i64` unless it wraps to a non-negative value (`-0`, or a
             // magnitude above 2^63).
             let fits = !negative || (magnitude as i64).wrapping_neg() < 0;
             if fits {
-                return Ok(self.text.to_owned());
+                return Ok(Cow::Borrowed(self.text));
             }
         }
         // Rare: the same float parser as before, on the number alone.
         serde_json::from_str::<f64>(self.text)
-            .map(|value| value.to_string())
+            .map(|value| Cow::Owned(value.to_string()))
             .map_err(|_| JsonHeaderError {
                 offset,
                 reason: "number out of range",

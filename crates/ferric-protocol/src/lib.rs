@@ -36,6 +36,7 @@
 pub mod body;
 pub mod codes;
 pub mod command;
+pub mod ext_fields;
 pub mod fastjson;
 pub mod frame;
 pub mod header;

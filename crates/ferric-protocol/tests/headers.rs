@@ -203,7 +203,7 @@ fn captured_headers_decode() {
                     header.write(&mut written);
                 }
                 for (key, value) in &written {
-                    assert_eq!(cmd.ext(key), Some(value.as_str()), "{at}: {key}");
+                    assert_eq!(cmd.ext(key), Some(value), "{at}: {key}");
                 }
                 *decoded.entry($label).or_default() += 1;
             }};

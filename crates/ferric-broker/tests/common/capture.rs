@@ -37,6 +37,6 @@ pub fn header_names(command: &RemotingCommand) -> BTreeSet<String> {
     command
         .ext_fields
         .as_ref()
-        .map(|ext| ext.keys().cloned().collect())
+        .map(|ext| ext.keys().map(str::to_owned).collect())
         .unwrap_or_default()
 }

@@ -41,7 +41,7 @@ fn broker_request<H: CommandHeader>(
     broker_name: &str,
 ) -> RemotingCommand {
     let mut req = request(code, header);
-    req.set_ext("bname", broker_name.to_owned());
+    req.set_ext("bname", broker_name);
     req
 }
 

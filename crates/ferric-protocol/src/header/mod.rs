@@ -53,11 +53,19 @@ pub trait HeaderValue: Sized {
     fn to_header_text(&self) -> String;
     /// Parses the string form; `field` names the key for errors.
     fn from_header_text(field: &'static str, text: &str) -> Result<Self, HeaderError>;
+    /// Sets `key` in `ext` to the string form.
+    fn insert_into(&self, ext: &mut ExtFields, key: &str) {
+        ext.insert(key, self.to_header_text());
+    }
 }
 
 impl HeaderValue for String {
     fn to_header_text(&self) -> String {
         self.clone()
+    }
+
+    fn insert_into(&self, ext: &mut ExtFields, key: &str) {
+        ext.insert(key, self);
     }
 
     fn from_header_text(_field: &'static str, text: &str) -> Result<Self, HeaderError> {
@@ -79,11 +87,35 @@ macro_rules! numeric_header_value {
     )*};
 }
 
-numeric_header_value!(i32, i64, f64);
+numeric_header_value!(f64);
+
+macro_rules! integer_header_value {
+    ($($ty:ty),*) => {$(
+        impl HeaderValue for $ty {
+            fn to_header_text(&self) -> String {
+                self.to_string()
+            }
+
+            fn from_header_text(field: &'static str, text: &str) -> Result<Self, HeaderError> {
+                text.parse().map_err(|_| HeaderError::Invalid { field, value: text.to_owned() })
+            }
+
+            fn insert_into(&self, ext: &mut ExtFields, key: &str) {
+                ext.insert_i64(key, i64::from(*self));
+            }
+        }
+    )*};
+}
+
+integer_header_value!(i32, i64);
 
 impl HeaderValue for bool {
     fn to_header_text(&self) -> String {
         self.to_string()
+    }
+
+    fn insert_into(&self, ext: &mut ExtFields, key: &str) {
+        ext.insert(key, if *self { "true" } else { "false" });
     }
 
     /// `Boolean.parseBoolean`: never fails.
@@ -145,11 +177,11 @@ macro_rules! command_header {
     (@read req $ext:ident $key:literal) => { $crate::header::read_required($ext, $key)? };
     (@read opt $ext:ident $key:literal) => { $crate::header::read_optional($ext, $key)? };
     (@write req $ext:ident $key:literal $value:expr) => {
-        $ext.insert($key.to_owned(), $crate::header::HeaderValue::to_header_text($value));
+        $crate::header::HeaderValue::insert_into($value, $ext, $key);
     };
     (@write opt $ext:ident $key:literal $value:expr) => {
         if let Some(value) = $value {
-            $ext.insert($key.to_owned(), $crate::header::HeaderValue::to_header_text(value));
+            $crate::header::HeaderValue::insert_into(value, $ext, $key);
         }
     };
     (
@@ -199,7 +231,10 @@ impl RemotingCommand {
 
     /// Writes a typed header into this command's `extFields`, creating the map if needed.
     pub fn with_header<H: CommandHeader>(mut self, header: &H) -> Self {
-        header.write(self.ext_fields.get_or_insert_with(ExtFields::default));
+        let ext = self
+            .ext_fields
+            .get_or_insert_with(|| ExtFields::with_capacity(8, 128));
+        header.write(ext);
         self
     }
 }
