@@ -182,23 +182,8 @@ impl ExtFields {
 
 /// Appends the decimal text of `value`.
 pub(crate) fn push_decimal(out: &mut String, value: i64) {
-    let mut digits = [0u8; 20];
-    let mut position = digits.len();
-    let mut magnitude = value.unsigned_abs();
-    loop {
-        position -= 1;
-        digits[position] = b'0' + (magnitude % 10) as u8;
-        magnitude /= 10;
-        if magnitude == 0 {
-            break;
-        }
-    }
-    if value < 0 {
-        out.push('-');
-    }
-    for &digit in &digits[position..] {
-        out.push(char::from(digit));
-    }
+    let mut buffer = [0u8; 20];
+    out.push_str(crate::json_text::format_i64(value, &mut buffer));
 }
 
 /// Iterator over the entries of an [`ExtFields`], in insertion order.

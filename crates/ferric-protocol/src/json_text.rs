@@ -88,22 +88,29 @@ fn write_escaped<B: BufMut + ?Sized>(out: &mut B, bytes: &[u8], first: usize) {
 
 /// Writes a decimal integer.
 pub fn write_json_i64<B: BufMut + ?Sized>(out: &mut B, value: i64) {
-    let mut digits = [0u8; 20];
-    let mut position = digits.len();
-    let negative = value < 0;
+    let mut buffer = [0u8; 20];
+    out.put_slice(format_i64(value, &mut buffer).as_bytes());
+}
+
+/// The decimal text of `value`, sign included, formatted into `buffer` (20 bytes hold
+/// `i64::MIN`).
+pub(crate) fn format_i64(value: i64, buffer: &mut [u8; 20]) -> &str {
+    let mut position = buffer.len();
     let mut magnitude = value.unsigned_abs();
     loop {
         position -= 1;
-        digits[position] = b'0' + (magnitude % 10) as u8;
+        buffer[position] = b'0' + (magnitude % 10) as u8;
         magnitude /= 10;
         if magnitude == 0 {
             break;
         }
     }
-    if negative {
-        out.put_u8(b'-');
+    if value < 0 {
+        position -= 1;
+        buffer[position] = b'-';
     }
-    out.put_slice(&digits[position..]);
+    // Only ASCII digits and '-' were written.
+    std::str::from_utf8(&buffer[position..]).unwrap_or_default()
 }
 
 #[cfg(test)]
