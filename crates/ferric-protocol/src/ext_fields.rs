@@ -147,6 +147,51 @@ impl ExtFields {
         });
     }
 
+    /// The shared text, for a decoder appending an entry's key and value text before
+    /// [`Self::commit_appended`] records it.
+    pub(crate) fn text_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+
+    /// Records an entry whose key (`key_start..key_end`) and value (`value_start..` to the end
+    /// of the text) were just appended to the text. A key seen before keeps its position and takes
+    /// the new value (the later of two duplicates wins, as in a JSON object read into a map).
+    /// `seen` is the caller's summary of the keys committed so far (start at 0): most keys are
+    /// new, and the summary proves that without searching the entries.
+    pub(crate) fn commit_appended(
+        &mut self,
+        key_start: usize,
+        key_end: usize,
+        value_start: usize,
+        seen: &mut u64,
+    ) {
+        let entry = Entry {
+            key_start: offset(key_start),
+            key_end: offset(key_end),
+            value_start: offset(value_start),
+            value_end: offset(self.text.len()),
+        };
+        let bytes = self.text.as_bytes();
+        let first = match bytes.get(key_start..key_end) {
+            Some([first, ..]) => *first,
+            _ => 0,
+        };
+        let bit =
+            1u64 << ((u32::from(first).wrapping_mul(31) as usize + (key_end - key_start)) & 63);
+        if *seen & bit != 0 {
+            let key = bytes.get(key_start..key_end).unwrap_or_default();
+            if let Some(earlier) = self.entries.iter_mut().find(|earlier| {
+                bytes.get(earlier.key_start as usize..earlier.key_end as usize) == Some(key)
+            }) {
+                earlier.value_start = entry.value_start;
+                earlier.value_end = entry.value_end;
+                return;
+            }
+        }
+        *seen |= bit;
+        self.entries.push(entry);
+    }
+
     /// Removes `key` and returns its value.
     pub fn remove(&mut self, key: &str) -> Option<String> {
         let index = self.position(key)?;

@@ -249,6 +249,7 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
     // An entry takes at least 6 bytes (`"k":0,`), which bounds the pre-allocation.
     let capacity = (scanner.remaining() / 6).min(EXT_FIELDS_PRESIZE);
     let mut map = ExtFields::with_capacity(capacity, scanner.remaining());
+    let mut seen = 0u64;
     let mut next = scanner.peek();
     if next == Some(b'}') {
         scanner.bump();
@@ -260,10 +261,15 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
             Some(_) => return scanner.error("key must be a string"),
             None => return scanner.error("end of header while parsing an object"),
         }
-        let key = scanner.string()?;
+        // Key and value text go straight into the map's buffer.
+        let key_start = map.text_mut().len();
+        scanner.string_into(map.text_mut())?;
+        let key_end = map.text_mut().len();
         scanner.colon()?;
-        if let Some(value) = read_scalar_text(scanner)? {
-            map.insert(key, value);
+        if append_scalar_text(scanner, map.text_mut())? {
+            map.commit_appended(key_start, key_end, key_end, &mut seen);
+        } else {
+            map.text_mut().truncate(key_start);
         }
         match scanner.peek() {
             Some(b',') => {
@@ -277,6 +283,25 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
             Some(_) => return scanner.error("expected `,` or `}`"),
             None => return scanner.error("end of header while parsing an object"),
         }
+    }
+}
+
+/// Appends a JSON scalar's text to `out`; `false` (nothing appended) for null.
+fn append_scalar_text(
+    scanner: &mut Scanner<'_>,
+    out: &mut String,
+) -> Result<bool, JsonHeaderError> {
+    if scanner.peek() == Some(b'"') {
+        scanner.bump();
+        scanner.string_into(out)?;
+        return Ok(true);
+    }
+    match read_scalar_text(scanner)? {
+        Some(text) => {
+            out.push_str(&text);
+            Ok(true)
+        }
+        None => Ok(false),
     }
 }
 

@@ -89,12 +89,29 @@ impl<'a> NumberToken<'a> {
 #[derive(Debug)]
 pub(crate) struct Scanner<'a> {
     bytes: &'a [u8],
+    /// The whole input as text when it is valid UTF-8 (always, from real peers): strings and
+    /// numbers are then sliced out of it without checking each one again.
+    text: Option<&'a str>,
     pos: usize,
 }
 
 impl<'a> Scanner<'a> {
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, pos: 0 }
+        Self {
+            bytes,
+            text: std::str::from_utf8(bytes).ok(),
+            pos: 0,
+        }
+    }
+
+    /// The text at `start..end`; `None` when it is not valid UTF-8. Callers cut at ASCII
+    /// delimiters, which are always character boundaries of valid input.
+    #[inline]
+    fn text_at(&self, start: usize, end: usize) -> Option<&'a str> {
+        match self.text {
+            Some(text) => text.get(start..end),
+            None => std::str::from_utf8(self.bytes.get(start..end)?).ok(),
+        }
     }
 
     /// Current byte offset.
@@ -158,45 +175,69 @@ impl<'a> Scanner<'a> {
     #[inline]
     pub fn string(&mut self) -> Result<Cow<'a, str>, JsonHeaderError> {
         let start = self.pos;
-        let rest = &self.bytes[start..];
-        let Some(stop) = memchr::memchr2(b'"', b'\\', rest) else {
-            return self.unterminated(rest);
-        };
-        let raw = &rest[..stop];
-        if has_control(raw) {
-            return self.control_character(raw);
-        }
-        let Ok(text) = std::str::from_utf8(raw) else {
+        let (stop, quote) = self.string_run(start)?;
+        let Some(text) = self.text_at(start, stop) else {
             return self.error("string is not valid UTF-8");
         };
-        self.pos = start + stop + 1;
-        if rest[stop] == b'"' {
+        self.pos = stop + 1;
+        if quote {
             return Ok(Cow::Borrowed(text));
         }
-        let mut owned = String::with_capacity(raw.len() + 16);
+        let mut owned = String::with_capacity(stop - start + 16);
         owned.push_str(text);
         self.escape(&mut owned)?;
         self.string_tail(&mut owned)?;
         Ok(Cow::Owned(owned))
     }
 
+    /// After the opening quote: the string's content appended to `out` (escapes decoded), so a
+    /// caller collecting many strings into one buffer copies each once.
+    #[inline]
+    pub fn string_into(&mut self, out: &mut String) -> Result<(), JsonHeaderError> {
+        let start = self.pos;
+        let (stop, quote) = self.string_run(start)?;
+        let Some(text) = self.text_at(start, stop) else {
+            return self.error("string is not valid UTF-8");
+        };
+        out.push_str(text);
+        self.pos = stop + 1;
+        if quote {
+            return Ok(());
+        }
+        self.escape(out)?;
+        self.string_tail(out)
+    }
+
+    /// From `start` inside a string: the offset of the next quote or backslash and whether it is
+    /// the closing quote; a raw control character before it is an error.
+    #[inline]
+    fn string_run(&mut self, start: usize) -> Result<(usize, bool), JsonHeaderError> {
+        let rest = &self.bytes[start..];
+        // One table lookup per byte: header strings are short, and runs between escapes shorter.
+        match rest.iter().position(|&byte| STRING_STOP[usize::from(byte)]) {
+            Some(stop) if rest[stop] >= 0x20 => Ok((start + stop, rest[stop] == b'"')),
+            Some(stop) => {
+                self.pos = start + stop;
+                self.error("control character in string")
+            }
+            None => {
+                self.pos = self.bytes.len();
+                self.error("end of header while parsing a string")
+            }
+        }
+    }
+
     /// The rest of a string after its first escape, appended to `out`.
     fn string_tail(&mut self, out: &mut String) -> Result<(), JsonHeaderError> {
         loop {
-            let rest = &self.bytes[self.pos..];
-            let Some(stop) = memchr::memchr2(b'"', b'\\', rest) else {
-                return self.unterminated(rest);
-            };
-            let raw = &rest[..stop];
-            if has_control(raw) {
-                return self.control_character(raw);
-            }
-            let Ok(text) = std::str::from_utf8(raw) else {
+            let start = self.pos;
+            let (stop, quote) = self.string_run(start)?;
+            let Some(text) = self.text_at(start, stop) else {
                 return self.error("string is not valid UTF-8");
             };
             out.push_str(text);
-            self.pos += stop + 1;
-            if rest[stop] == b'"' {
+            self.pos = stop + 1;
+            if quote {
                 return Ok(());
             }
             self.escape(out)?;
@@ -347,9 +388,8 @@ impl<'a> Scanner<'a> {
             }
             self.digits();
         }
-        let text = match std::str::from_utf8(&self.bytes[start..self.pos]) {
-            Ok(text) => text,
-            Err(_) => return self.error("invalid number"),
+        let Some(text) = self.text_at(start, self.pos) else {
+            return self.error("invalid number");
         };
         Ok(NumberToken { text, integer })
     }
@@ -434,6 +474,20 @@ impl<'a> Scanner<'a> {
         self.colon()
     }
 }
+
+/// Bytes that end a run of plain string content: the quote, the backslash and the control
+/// characters (which JSON forbids raw).
+const STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = true;
+        byte += 1;
+    }
+    table[b'"' as usize] = true;
+    table[b'\\' as usize] = true;
+    table
+};
 
 /// True when `bytes` holds a byte below 0x20, which JSON strings may not contain raw.
 #[inline]

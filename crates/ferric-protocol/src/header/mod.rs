@@ -151,22 +151,23 @@ impl HeaderValue for BoundaryType {
     }
 }
 
-/// Reads a required field.
-pub fn read_required<T: HeaderValue>(ext: &ExtFields, key: &'static str) -> Result<T, HeaderError> {
-    match ext.get(key) {
+/// Parses a required field from its text, if present.
+pub fn parse_required<T: HeaderValue>(
+    text: Option<&str>,
+    key: &'static str,
+) -> Result<T, HeaderError> {
+    match text {
         Some(text) => T::from_header_text(key, text),
         None => Err(HeaderError::Missing(key)),
     }
 }
 
-/// Reads an optional field.
-pub fn read_optional<T: HeaderValue>(
-    ext: &ExtFields,
+/// Parses an optional field from its text, if present.
+pub fn parse_optional<T: HeaderValue>(
+    text: Option<&str>,
     key: &'static str,
 ) -> Result<Option<T>, HeaderError> {
-    ext.get(key)
-        .map(|text| T::from_header_text(key, text))
-        .transpose()
+    text.map(|text| T::from_header_text(key, text)).transpose()
 }
 
 /// Declares a header struct and its [`CommandHeader`] impl from a list of
@@ -174,8 +175,8 @@ pub fn read_optional<T: HeaderValue>(
 macro_rules! command_header {
     (@ty req $ty:ty) => { $ty };
     (@ty opt $ty:ty) => { Option<$ty> };
-    (@read req $ext:ident $key:literal) => { $crate::header::read_required($ext, $key)? };
-    (@read opt $ext:ident $key:literal) => { $crate::header::read_optional($ext, $key)? };
+    (@read req $text:ident $key:literal) => { $crate::header::parse_required($text, $key)? };
+    (@read opt $text:ident $key:literal) => { $crate::header::parse_optional($text, $key)? };
     (@write req $ext:ident $key:literal $value:expr) => {
         $crate::header::HeaderValue::insert_into($value, $ext, $key);
     };
@@ -211,9 +212,18 @@ macro_rules! command_header {
                 $( command_header!(@write $kind ext $key &self.$field); )*
             }
 
-            #[allow(unused_variables)]
+            #[allow(unused_variables, unused_mut)]
             fn read(ext: &$crate::command::ExtFields) -> Result<Self, $crate::header::HeaderError> {
-                Ok(Self { $( $field: command_header!(@read $kind ext $key), )* })
+                // One pass over the entries, each key matched once, instead of one search of
+                // the map per field.
+                $( let mut $field: Option<&str> = None; )*
+                for (key, value) in ext {
+                    match key {
+                        $( $key => $field = Some(value), )*
+                        _ => {}
+                    }
+                }
+                Ok(Self { $( $field: command_header!(@read $kind $field $key), )* })
             }
         }
     };
