@@ -22,6 +22,10 @@ fn agree_on_examples() {
     let examples: &[&str] = &[
         r#"{"code":310,"extFields":{"a":"producerGroup","b":"TopicName","c":"TBW102","d":"4","e":"3","f":"0","g":"1700000000000","h":"0","i":"KEYS\u0001k1\u0002UNIQ_KEY\u0001AC11\u0002WAIT\u0001true\u0002TAGS\u0001TagA\u0002","j":"0","k":"false","l":"0","m":"false","n":"broker-a"},"flag":0,"language":"JAVA","opaque":123,"serializeTypeCurrentRPC":"JSON","version":409}"#,
         "{}",
+        r#"{"extFields":{"":"x","b":"2","":"y"}}"#,
+        r#"{"extFields":{"a":"1","a":null,"b":"2"}}"#,
+        r#"{"extFields":{"a":null,"a":"1"}}"#,
+        r#"{"extFields":{"a":"1","\u0061":2,"aa":true}}"#,
         " \t\r\n{ } \n",
         "[]",
         "[310]",
