@@ -147,6 +147,11 @@ impl ExtFields {
         });
     }
 
+    /// Bytes of key and value text the map holds, at least the sum over its entries.
+    pub(crate) fn text_len(&self) -> usize {
+        self.text.len()
+    }
+
     /// The shared text, for a decoder appending an entry's key and value text before
     /// [`Self::commit_appended`] records it.
     pub(crate) fn text_mut(&mut self) -> &mut String {

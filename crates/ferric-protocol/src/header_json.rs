@@ -347,15 +347,41 @@ const JSON_HEADER_FIXED_MAX: usize = 160;
 /// the frame buffer is reserved once.
 pub(crate) fn estimated_len(cmd: &RemotingCommand) -> usize {
     let remark = cmd.remark.as_ref().map_or(0, |remark| remark.len() + 12);
-    let ext = cmd.ext_fields.as_ref().map_or(0, |ext| {
-        ext.iter()
-            .fold(15, |sum, (key, value)| sum + key.len() + value.len() + 6)
-    });
+    let ext = cmd
+        .ext_fields
+        .as_ref()
+        .map_or(0, |ext| 15 + ext.text_len() + 6 * ext.len());
     JSON_HEADER_FIXED_MAX + remark + ext
 }
 
+thread_local! {
+    /// Where [`encode`] builds a header before appending it in one copy.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Largest scratch buffer a thread keeps between headers.
+const SCRATCH_KEEP: usize = 64 * 1024;
+
 /// Appends the JSON header of `cmd` to `out`.
+///
+/// The header is built in a per-thread `Vec` (whose small appends compile to plain moves) and
+/// appended to `out` in one copy: a header is dozens of short pieces, and `out` may be a buffer
+/// whose every append goes through a capacity check and a call to `memcpy`.
 pub(crate) fn encode<B: BufMut + ?Sized>(cmd: &RemotingCommand, out: &mut B) {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => {
+            scratch.clear();
+            encode_into(cmd, &mut *scratch);
+            out.put_slice(&scratch);
+            if scratch.capacity() > SCRATCH_KEEP {
+                *scratch = Vec::new();
+            }
+        }
+        Err(_) => encode_into(cmd, out),
+    });
+}
+
+fn encode_into<B: BufMut + ?Sized>(cmd: &RemotingCommand, out: &mut B) {
     out.put_slice(b"{\"code\":");
     write_json_i64(out, i64::from(cmd.code));
     if let Some(ext) = &cmd.ext_fields {

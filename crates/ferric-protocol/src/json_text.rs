@@ -31,14 +31,48 @@ const NEEDS_ATTENTION: [bool; 256] = {
 pub fn write_json_string<B: BufMut + ?Sized>(out: &mut B, text: &str) {
     out.put_u8(b'"');
     let bytes = text.as_bytes();
-    match bytes
-        .iter()
-        .position(|&byte| NEEDS_ATTENTION[usize::from(byte)])
-    {
+    match first_needing_attention(bytes) {
         None => out.put_slice(bytes),
         Some(first) => write_escaped(out, bytes, first),
     }
     out.put_u8(b'"');
+}
+
+/// The index of the first byte of `bytes` in [`NEEDS_ATTENTION`]. Eight bytes at a time while
+/// they are plainly printable ASCII, then byte by byte through the table.
+#[inline]
+fn first_needing_attention(bytes: &[u8]) -> Option<usize> {
+    let mut clean = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        if may_need_attention(u64::from_le_bytes(word)) {
+            break;
+        }
+        clean += 8;
+    }
+    bytes[clean..]
+        .iter()
+        .position(|&byte| NEEDS_ATTENTION[usize::from(byte)])
+        .map(|index| clean + index)
+}
+
+/// False only when none of the eight bytes of `word` is below 0x20, `"`, `\`, 0x7F or above:
+/// such a word is copied as it is. (True may be a false alarm; the table decides then.)
+#[inline]
+fn may_need_attention(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    // A byte below `n` (n <= 0x80) leaves its high bit set in `(byte - n) & !byte`.
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word;
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let is_quote = quote.wrapping_sub(ONES) & !quote;
+    let is_backslash = backslash.wrapping_sub(ONES) & !backslash;
+    // 0x7F and above: the high bit of the byte, or of the byte plus one.
+    let high = word | word.wrapping_add(ONES);
+    (below_space | is_quote | is_backslash | high) & HIGH_BITS != 0
 }
 
 /// The escaping path of [`write_json_string`], from the first byte that may need it. `bytes` is
@@ -89,12 +123,18 @@ fn write_escaped<B: BufMut + ?Sized>(out: &mut B, bytes: &[u8], first: usize) {
 /// Writes a decimal integer.
 pub fn write_json_i64<B: BufMut + ?Sized>(out: &mut B, value: i64) {
     let mut buffer = [0u8; 20];
-    out.put_slice(format_i64(value, &mut buffer).as_bytes());
+    out.put_slice(format_i64_ascii(value, &mut buffer));
 }
 
 /// The decimal text of `value`, sign included, formatted into `buffer` (20 bytes hold
 /// `i64::MIN`).
 pub(crate) fn format_i64(value: i64, buffer: &mut [u8; 20]) -> &str {
+    // Only ASCII digits and '-' are written.
+    std::str::from_utf8(format_i64_ascii(value, buffer)).unwrap_or_default()
+}
+
+/// [`format_i64`] as bytes.
+fn format_i64_ascii(value: i64, buffer: &mut [u8; 20]) -> &[u8] {
     let mut position = buffer.len();
     let mut magnitude = value.unsigned_abs();
     loop {
@@ -109,8 +149,7 @@ pub(crate) fn format_i64(value: i64, buffer: &mut [u8; 20]) -> &str {
         position -= 1;
         buffer[position] = b'-';
     }
-    // Only ASCII digits and '-' were written.
-    std::str::from_utf8(&buffer[position..]).unwrap_or_default()
+    &buffer[position..]
 }
 
 #[cfg(test)]
@@ -135,6 +174,27 @@ mod tests {
             escaped("\u{b}\u{1f}\u{7f}\u{9f}\u{a0}é"),
             "\"\\u000B\\u001F\\u007F\\u009F\u{a0}é\""
         );
+    }
+
+    #[test]
+    fn word_check_never_misses_a_byte_the_table_flags() {
+        for byte in 0..=255u8 {
+            for position in 0..8 {
+                for filler in [b'a', b'~', b' ', 0x7E] {
+                    let mut word = [filler; 8];
+                    word[position] = byte;
+                    if NEEDS_ATTENTION[usize::from(byte)] {
+                        assert!(
+                            may_need_attention(u64::from_le_bytes(word)),
+                            "{byte:#x} at {position}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(!may_need_attention(u64::from_le_bytes(*b"plain/Tx")));
+        assert_eq!(first_needing_attention(b"0123456789abcdef\\x"), Some(16));
+        assert_eq!(first_needing_attention(b"0123456789abcdefgh"), None);
     }
 
     /// The char-by-char rule the byte scan implements.
