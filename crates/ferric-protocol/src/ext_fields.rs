@@ -158,23 +158,22 @@ impl ExtFields {
         &mut self.text
     }
 
-    /// Records an entry whose key (`key_start..key_end`) and value (`value_start..` to the end
-    /// of the text) were just appended to the text. A key seen before keeps its position and takes
+    /// Records an entry whose key and value are the given byte ranges of the text (which the
+    /// caller filled through [`Self::text_mut`]). A key seen before keeps its position and takes
     /// the new value (the later of two duplicates wins, as in a JSON object read into a map).
     /// `seen` is the caller's summary of the keys committed so far (start at 0): most keys are
     /// new, and the summary proves that without searching the entries.
-    pub(crate) fn commit_appended(
+    pub(crate) fn commit_entry(
         &mut self,
-        key_start: usize,
-        key_end: usize,
-        value_start: usize,
+        (key_start, key_end): (usize, usize),
+        (value_start, value_end): (usize, usize),
         seen: &mut u64,
     ) {
         let entry = Entry {
             key_start: offset(key_start),
             key_end: offset(key_end),
             value_start: offset(value_start),
-            value_end: offset(self.text.len()),
+            value_end: offset(value_end),
         };
         let bytes = self.text.as_bytes();
         let first = match bytes.get(key_start..key_end) {

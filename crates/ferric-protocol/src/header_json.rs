@@ -248,7 +248,18 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
     }
     // An entry takes at least 6 bytes (`"k":0,`), which bounds the pre-allocation.
     let capacity = (scanner.remaining() / 6).min(EXT_FIELDS_PRESIZE);
-    let mut map = ExtFields::with_capacity(capacity, scanner.remaining());
+    let mut map = ExtFields::with_capacity(capacity, scanner.remaining() + 64);
+    // The rest of the header is copied into the map's text at once; a key or value without
+    // escapes (almost all of them) is then an entry pointing into that copy, and only the others
+    // are decoded, after it. Input that is not valid UTF-8 is decoded string by string.
+    let base = scanner.offset();
+    let borrow = match scanner.text_from(base) {
+        Some(rest) => {
+            map.text_mut().push_str(rest);
+            true
+        }
+        None => false,
+    };
     let mut seen = 0u64;
     let mut next = scanner.peek();
     if next == Some(b'}') {
@@ -261,15 +272,10 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
             Some(_) => return scanner.error("key must be a string"),
             None => return scanner.error("end of header while parsing an object"),
         }
-        // Key and value text go straight into the map's buffer.
-        let key_start = map.text_mut().len();
-        scanner.string_into(map.text_mut())?;
-        let key_end = map.text_mut().len();
+        let key = entry_string(scanner, &mut map, base, borrow)?;
         scanner.colon()?;
-        if append_scalar_text(scanner, map.text_mut())? {
-            map.commit_appended(key_start, key_end, key_end, &mut seen);
-        } else {
-            map.text_mut().truncate(key_start);
+        if let Some(value) = entry_scalar(scanner, &mut map, base, borrow)? {
+            map.commit_entry(key, value, &mut seen);
         }
         match scanner.peek() {
             Some(b',') => {
@@ -286,57 +292,69 @@ fn read_ext_fields(scanner: &mut Scanner<'_>) -> Result<Option<ExtFields>, JsonH
     }
 }
 
-/// Appends a JSON scalar's text to `out`; `false` (nothing appended) for null.
-fn append_scalar_text(
+/// After an opening quote in extFields: the string's byte range in the map's text, pointing into
+/// the copied header when `borrow` and the string has no escapes, else decoded onto the text's end.
+#[inline]
+fn entry_string(
     scanner: &mut Scanner<'_>,
-    out: &mut String,
-) -> Result<bool, JsonHeaderError> {
-    if scanner.peek() == Some(b'"') {
-        scanner.bump();
-        scanner.string_into(out)?;
-        return Ok(true);
+    map: &mut ExtFields,
+    base: usize,
+    borrow: bool,
+) -> Result<(usize, usize), JsonHeaderError> {
+    if borrow && let Some((start, end)) = scanner.plain_string()? {
+        return Ok((start - base, end - base));
     }
-    match read_scalar_text(scanner)? {
-        Some(text) => {
-            out.push_str(&text);
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    let start = map.text_len();
+    scanner.string_into(map.text_mut())?;
+    Ok((start, map.text_len()))
 }
 
-/// A JSON scalar as text; `None` for null.
-fn read_scalar_text<'a>(
-    scanner: &mut Scanner<'a>,
-) -> Result<Option<Cow<'a, str>>, JsonHeaderError> {
-    match scanner.peek() {
+/// An extFields value's byte range in the map's text (see [`entry_string`]); `None` for null.
+fn entry_scalar(
+    scanner: &mut Scanner<'_>,
+    map: &mut ExtFields,
+    base: usize,
+    borrow: bool,
+) -> Result<Option<(usize, usize)>, JsonHeaderError> {
+    let start = scanner.offset();
+    let text = match scanner.peek() {
         Some(b'"') => {
             scanner.bump();
-            Ok(Some(scanner.string()?))
+            return entry_string(scanner, map, base, borrow).map(Some);
         }
         Some(b'-' | b'0'..=b'9') => {
-            let offset = scanner.offset();
+            let start = scanner.offset();
             let token = scanner.number()?;
-            token.to_scalar_text(offset).map(Some)
+            token.to_scalar_text(start)?
         }
         Some(b't') => {
             scanner.bump();
             scanner.literal_rest(b"rue")?;
-            Ok(Some(Cow::Borrowed("true")))
+            Cow::Borrowed("true")
         }
         Some(b'f') => {
             scanner.bump();
             scanner.literal_rest(b"alse")?;
-            Ok(Some(Cow::Borrowed("false")))
+            Cow::Borrowed("false")
         }
         Some(b'n') => {
             scanner.bump();
             scanner.literal_rest(b"ull")?;
-            Ok(None)
+            return Ok(None);
         }
-        Some(_) => scanner.error("expected a string, number, boolean or null"),
-        None => scanner.error("end of header while parsing a value"),
+        Some(_) => return scanner.error("expected a string, number, boolean or null"),
+        None => return scanner.error("end of header while parsing a value"),
+    };
+    // Numbers and literals written as they were stand in the copied header already.
+    let end = scanner.offset();
+    if borrow && let Cow::Borrowed(written) = &text {
+        if written.len() == end - start {
+            return Ok(Some((start - base, end - base)));
+        }
     }
+    let at = map.text_len();
+    map.text_mut().push_str(&text);
+    Ok(Some((at, map.text_len())))
 }
 
 /// Bytes the fixed part of a JSON header takes at most: the field names, punctuation, the longest

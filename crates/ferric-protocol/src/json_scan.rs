@@ -190,6 +190,24 @@ impl<'a> Scanner<'a> {
         Ok(Cow::Owned(owned))
     }
 
+    /// The input from `start` to its end, when the input is valid UTF-8.
+    pub fn text_from(&self, start: usize) -> Option<&'a str> {
+        self.text?.get(start..)
+    }
+
+    /// After the opening quote of a string in valid UTF-8 input: the string's extent in the input
+    /// when it has no escapes (then it is consumed), else `None` with nothing consumed.
+    #[inline]
+    pub fn plain_string(&mut self) -> Result<Option<(usize, usize)>, JsonHeaderError> {
+        let start = self.pos;
+        let (stop, quote) = self.string_run(start)?;
+        if !quote || self.text.is_none() {
+            return Ok(None);
+        }
+        self.pos = stop + 1;
+        Ok(Some((start, stop)))
+    }
+
     /// After the opening quote: the string's content appended to `out` (escapes decoded), so a
     /// caller collecting many strings into one buffer copies each once.
     #[inline]
