@@ -347,10 +347,11 @@ fn entry_scalar(
     };
     // Numbers and literals written as they were stand in the copied header already.
     let end = scanner.offset();
-    if borrow && let Cow::Borrowed(written) = &text {
-        if written.len() == end - start {
-            return Ok(Some((start - base, end - base)));
-        }
+    if borrow
+        && let Cow::Borrowed(written) = &text
+        && written.len() == end - start
+    {
+        return Ok(Some((start - base, end - base)));
     }
     let at = map.text_len();
     map.text_mut().push_str(&text);
