@@ -345,6 +345,42 @@ mod tests {
         assert_eq!(map.get("min"), Some("-9223372036854775808"));
     }
 
+    proptest::proptest! {
+        /// The map behaves as a list of distinct keys in insertion order, whatever the summary
+        /// bits say (keys collide in them on purpose: short keys from a small alphabet).
+        #[test]
+        fn behaves_like_an_ordered_list(
+            ops in proptest::collection::vec(
+                (0u8..4, "[a-cA]{0,3}", "[x-z]{0,2}"),
+                0..40,
+            )
+        ) {
+            let mut map = ExtFields::new();
+            let mut model: Vec<(String, String)> = Vec::new();
+            for (op, key, value) in ops {
+                match op {
+                    0 | 1 => {
+                        map.insert(&key, &value);
+                        match model.iter_mut().find(|(k, _)| *k == key) {
+                            Some(entry) => entry.1 = value,
+                            None => model.push((key, value)),
+                        }
+                    }
+                    2 => {
+                        let removed = map.remove(&key);
+                        let index = model.iter().position(|(k, _)| *k == key);
+                        proptest::prop_assert_eq!(removed, index.map(|i| model.remove(i).1));
+                    }
+                    _ => {
+                        let expected = model.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str());
+                        proptest::prop_assert_eq!(map.get(&key), expected);
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(map.to_pairs(), model);
+        }
+    }
+
     #[test]
     fn equality_ignores_order() {
         let left = ExtFields::from([("a", "1"), ("b", "2")]);
