@@ -141,18 +141,37 @@ pub fn decode_frame(
 /// Appends `cmd` as one frame to `dst`, with the header encoding named by `cmd.serialize_type`.
 /// On error `dst` is left as it was.
 pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), FrameError> {
+    encode_head(cmd, dst, cmd.body.len())?;
+    dst.put_slice(&cmd.body);
+    Ok(())
+}
+
+/// Appends the frame of `cmd` without its body: the length prefix (which counts the body), the
+/// header-length word and the header. Writing `cmd.body` right after these bytes completes the
+/// frame, so a writer can send a large body from its own buffer instead of copying it.
+/// On error `dst` is left as it was.
+pub fn encode_frame_head(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), FrameError> {
+    encode_head(cmd, dst, 0)
+}
+
+/// [`encode_frame_head`], reserving `body_room` more bytes for the caller to append.
+fn encode_head(
+    cmd: &RemotingCommand,
+    dst: &mut BytesMut,
+    body_room: usize,
+) -> Result<(), FrameError> {
     let start = dst.len();
     let header_length = match cmd.serialize_type {
         SerializeType::RocketMq => {
             let header_length = header_binary::encoded_len(cmd)?;
             check_sizes(header_length, cmd.body.len())?;
-            dst.reserve(8 + header_length + cmd.body.len());
+            dst.reserve(8 + header_length + body_room);
             dst.put_u64(0);
             header_binary::encode(cmd, dst);
             header_length
         }
         SerializeType::Json => {
-            dst.reserve(8 + header_json::estimated_len(cmd) + cmd.body.len());
+            dst.reserve(8 + header_json::estimated_len(cmd) + body_room);
             dst.put_u64(0);
             header_json::encode(cmd, dst);
             let header_length = dst.len() - start - 8;
@@ -163,7 +182,6 @@ pub fn encode_frame(cmd: &RemotingCommand, dst: &mut BytesMut) -> Result<(), Fra
             header_length
         }
     };
-    dst.put_slice(&cmd.body);
     let length = (4 + header_length + cmd.body.len()) as u32;
     let word = (u32::from(cmd.serialize_type.as_u8()) << 24) | header_length as u32;
     dst[start..start + 4].copy_from_slice(&length.to_be_bytes());
@@ -182,4 +200,45 @@ fn check_sizes(header_length: usize, body_length: usize) -> Result<(), FrameErro
         return Err(FrameError::FrameTooLarge(after_prefix.saturating_add(4)));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+
+    #[test]
+    fn head_followed_by_body_is_the_whole_frame() {
+        for serialize_type in [SerializeType::Json, SerializeType::RocketMq] {
+            let mut cmd = RemotingCommand::request(11)
+                .with_opaque(7)
+                .with_serialize_type(serialize_type);
+            cmd.set_ext("topic", "TopicTest");
+            let cmd = cmd.with_body(Bytes::from(vec![0xAB; 5000]));
+
+            let mut whole = BytesMut::from(&b"prefix"[..]);
+            encode_frame(&cmd, &mut whole).expect("encode frame");
+            let mut split = BytesMut::from(&b"prefix"[..]);
+            encode_frame_head(&cmd, &mut split).expect("encode head");
+            assert_eq!(split.len(), whole.len() - cmd.body.len());
+            split.extend_from_slice(&cmd.body);
+            assert_eq!(split, whole, "{serialize_type:?}");
+
+            let mut frame = whole.split_off(6);
+            let decoded = decode_frame(&mut frame, DEFAULT_MAX_FRAME_LENGTH)
+                .expect("decode")
+                .expect("complete frame");
+            assert_eq!(decoded.body, cmd.body);
+            assert!(frame.is_empty());
+        }
+    }
+
+    #[test]
+    fn head_reserves_no_room_for_the_body() {
+        let cmd = RemotingCommand::request(11).with_body(Bytes::from(vec![1u8; 1 << 20]));
+        let mut dst = BytesMut::new();
+        encode_frame_head(&cmd, &mut dst).expect("encode head");
+        assert!(dst.capacity() < 4096, "capacity {}", dst.capacity());
+    }
 }

@@ -8,13 +8,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::time::Duration;
 
-use bytes::Bytes;
-use ferric_protocol::{FLAG_ONEWAY, FLAG_RESPONSE, RemotingCommand};
+use bytes::{Bytes, BytesMut};
+use ferric_protocol::frame::encode_frame_head;
+use ferric_protocol::{FLAG_ONEWAY, FLAG_RESPONSE, FrameError, RemotingCommand, encode_frame};
 use parking_lot::Mutex;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::codec::encode_to_bytes;
 use crate::error::RemotingError;
 
 static NEXT_CHANNEL_ID: AtomicU64 = AtomicU64::new(1);
@@ -34,7 +34,7 @@ struct ChannelShared {
     peer: String,
     remote_addr: SocketAddr,
     local_addr: SocketAddr,
-    outbound: mpsc::Sender<Bytes>,
+    outbound: Arc<Outbound>,
     pending: Mutex<PendingCalls>,
     next_opaque: AtomicI32,
     /// Cancelled once the connection is closing: no more sends, the writer drains and exits.
@@ -66,7 +66,7 @@ impl Channel {
         peer: String,
         remote_addr: SocketAddr,
         local_addr: SocketAddr,
-        outbound: mpsc::Sender<Bytes>,
+        outbound: Arc<Outbound>,
     ) -> Self {
         Self {
             shared: Arc::new(ChannelShared {
@@ -135,12 +135,11 @@ impl Channel {
         let opaque = self.next_opaque();
         request.opaque = opaque;
         request.flag &= !(FLAG_RESPONSE | FLAG_ONEWAY);
-        let frame = encode_to_bytes(&request)?;
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
 
         let (guard, receiver) = self.register_pending(opaque)?;
         let exchange = async {
-            self.enqueue(frame).await?;
+            self.enqueue(&request).await?;
             receiver.await.map_err(|_| self.closed_error())
         };
         let outcome = tokio::time::timeout(timeout, exchange).await;
@@ -160,28 +159,33 @@ impl Channel {
     pub async fn send_oneway(&self, mut request: RemotingCommand) -> Result<(), RemotingError> {
         request.opaque = self.next_opaque();
         request.flag = (request.flag & !FLAG_RESPONSE) | FLAG_ONEWAY;
-        let frame = encode_to_bytes(&request)?;
-        self.enqueue(frame).await
+        self.enqueue(&request).await
     }
 
     /// Sends a response the caller built (its opaque must be the request's); sets the response
     /// flag. Processors that return `Ok(None)` use this to answer later (e.g. long polling).
     pub async fn send_response(&self, mut response: RemotingCommand) -> Result<(), RemotingError> {
         response.flag |= FLAG_RESPONSE;
-        let frame = encode_to_bytes(&response)?;
-        self.enqueue(frame).await
+        self.enqueue(&response).await
     }
 
-    /// Hands an encoded frame to the writer task, waiting if its queue is full.
-    pub(crate) async fn enqueue(&self, frame: Bytes) -> Result<(), RemotingError> {
+    /// Encodes `command` into the writer's queue, waiting while the queue is full. An encoding
+    /// error is returned before anything is queued.
+    pub(crate) async fn enqueue(&self, command: &RemotingCommand) -> Result<(), RemotingError> {
         if !self.is_active() {
             return Err(self.closed_error());
         }
-        self.shared
-            .outbound
-            .send(frame)
-            .await
-            .map_err(|_| self.closed_error())
+        loop {
+            match self.shared.outbound.try_push(command) {
+                Ok(Pushed::Queued) => return Ok(()),
+                Ok(Pushed::Full) => {}
+                Ok(Pushed::Closed) => return Err(self.closed_error()),
+                Err(error) => return Err(error.into()),
+            }
+            if !self.shared.outbound.wait_for_room().await {
+                return Err(self.closed_error());
+            }
+        }
     }
 
     /// Completes the pending call a response belongs to; unknown or late responses are dropped.
@@ -246,6 +250,190 @@ impl Channel {
     }
 }
 
+impl Drop for ChannelShared {
+    /// The last handle is gone: nothing can be queued any more, so the writer writes what is
+    /// queued and shuts the socket's write side.
+    fn drop(&mut self) {
+        self.closed.cancel();
+    }
+}
+
+/// Bodies larger than this are written from their own buffer instead of being copied into the
+/// outbound queue (pull responses carry stored messages of up to several MiB).
+pub(crate) const INLINE_BODY_MAX: usize = 4096;
+
+/// Queue capacity a writer keeps between batches; a larger buffer (after a burst) is freed.
+const RETAINED_QUEUE_CAPACITY: usize = 64 * 1024;
+
+/// The frames queued for one connection's writer task.
+///
+/// Senders encode their frame straight into the queue's buffer, back to back in the order they
+/// are queued, so a response costs no allocation of its own; the writer swaps the whole buffer
+/// for its empty one and writes it with one call. At most `limit` frames wait; further senders
+/// wait for the writer to take them (backpressure when the peer does not read).
+pub(crate) struct Outbound {
+    queue: Mutex<OutboundQueue>,
+    limit: usize,
+    /// Wakes the writer when a frame is queued while it waits for one.
+    frames_queued: Notify,
+    /// Wakes senders waiting for room when the writer takes the queue or the queue closes.
+    room: Notify,
+}
+
+struct OutboundQueue {
+    batch: OutboundBatch,
+    /// Frames in `batch`.
+    frames: usize,
+    /// Set by the writer when it stops; later frames are refused.
+    closed: bool,
+    /// A sender waits for room.
+    senders_waiting: bool,
+    /// The writer found the queue empty and waits for [`Outbound::frames_queued`].
+    writer_waiting: bool,
+}
+
+/// Encoded frames in queue order: `bytes` holds frames back to back; each entry of
+/// `large_bodies` is a body that follows the first `offset` bytes of `bytes`.
+#[derive(Default)]
+pub(crate) struct OutboundBatch {
+    pub(crate) bytes: BytesMut,
+    pub(crate) large_bodies: Vec<(usize, Bytes)>,
+}
+
+/// What [`Outbound::try_push`] did with a frame.
+pub(crate) enum Pushed {
+    Queued,
+    Full,
+    Closed,
+}
+
+impl OutboundBatch {
+    /// Appends `command` as one frame; on error nothing is appended.
+    pub(crate) fn push(&mut self, command: &RemotingCommand) -> Result<(), FrameError> {
+        if command.body.len() > INLINE_BODY_MAX {
+            encode_frame_head(command, &mut self.bytes)?;
+            self.large_bodies
+                .push((self.bytes.len(), command.body.clone()));
+        } else {
+            encode_frame(command, &mut self.bytes)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.bytes.is_empty() && self.large_bodies.is_empty()
+    }
+
+    /// Empties the batch after it was written, keeping a buffer of moderate size for reuse.
+    pub(crate) fn clear(&mut self) {
+        if self.bytes.capacity() > RETAINED_QUEUE_CAPACITY {
+            self.bytes = BytesMut::new();
+        } else {
+            self.bytes.clear();
+        }
+        self.large_bodies.clear();
+    }
+}
+
+impl Outbound {
+    /// A queue holding at most `limit` frames (at least one).
+    pub(crate) fn new(limit: usize) -> Self {
+        Self {
+            queue: Mutex::new(OutboundQueue {
+                batch: OutboundBatch::default(),
+                frames: 0,
+                closed: false,
+                senders_waiting: false,
+                writer_waiting: false,
+            }),
+            limit: limit.max(1),
+            frames_queued: Notify::new(),
+            room: Notify::new(),
+        }
+    }
+
+    /// Encodes `command` at the end of the queue if there is room.
+    pub(crate) fn try_push(&self, command: &RemotingCommand) -> Result<Pushed, FrameError> {
+        let mut queue = self.queue.lock();
+        if queue.closed {
+            return Ok(Pushed::Closed);
+        }
+        if queue.frames >= self.limit {
+            return Ok(Pushed::Full);
+        }
+        queue.batch.push(command)?;
+        queue.frames += 1;
+        let wake_writer = std::mem::take(&mut queue.writer_waiting);
+        drop(queue);
+        if wake_writer {
+            self.frames_queued.notify_one();
+        }
+        Ok(Pushed::Queued)
+    }
+
+    /// Waits until the queue has room; false once it is closed.
+    async fn wait_for_room(&self) -> bool {
+        let room = self.room.notified();
+        tokio::pin!(room);
+        room.as_mut().enable();
+        {
+            let mut queue = self.queue.lock();
+            if queue.closed {
+                return false;
+            }
+            if queue.frames < self.limit {
+                return true;
+            }
+            queue.senders_waiting = true;
+        }
+        room.await;
+        true
+    }
+
+    /// True if frames wait in the queue. If not, the next frame queued wakes
+    /// [`Outbound::frames_queued`] (once).
+    pub(crate) fn has_frames_or_wait(&self) -> bool {
+        let mut queue = self.queue.lock();
+        if queue.frames > 0 {
+            return true;
+        }
+        queue.writer_waiting = true;
+        false
+    }
+
+    /// Resolves once a frame was queued after [`Outbound::has_frames_or_wait`] returned false.
+    pub(crate) async fn frames_queued(&self) {
+        self.frames_queued.notified().await;
+    }
+
+    /// Drops the queued frames, refuses further ones and fails senders waiting for room; for a
+    /// writer that stops without writing them (write error, or its task was aborted).
+    pub(crate) fn close(&self) {
+        let dropped = {
+            let mut queue = self.queue.lock();
+            queue.closed = true;
+            queue.frames = 0;
+            std::mem::take(&mut queue.batch)
+        };
+        drop(dropped);
+        self.room.notify_waiters();
+    }
+
+    /// Swaps the queued frames into `spare` (which must be empty) and wakes waiting senders.
+    /// With `close`, the queue refuses frames from now on.
+    pub(crate) fn take(&self, spare: &mut OutboundBatch, close: bool) {
+        let mut queue = self.queue.lock();
+        std::mem::swap(&mut queue.batch, spare);
+        queue.frames = 0;
+        queue.closed |= close;
+        let wake = std::mem::take(&mut queue.senders_waiting) || close;
+        drop(queue);
+        if wake {
+            self.room.notify_waiters();
+        }
+    }
+}
+
 /// Removes a pending entry when its call ends in any way (response, timeout, error, or the
 /// caller's future being dropped).
 struct PendingGuard<'a> {
@@ -261,5 +449,198 @@ impl Drop for PendingGuard<'_> {
             .lock()
             .calls
             .remove(&self.opaque);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ferric_protocol::decode_frame;
+
+    use super::*;
+
+    fn channel(limit: usize) -> (Channel, Arc<Outbound>) {
+        let outbound = Arc::new(Outbound::new(limit));
+        let addr: SocketAddr = "127.0.0.1:9".parse().expect("addr");
+        let channel = Channel::new("test".to_owned(), addr, addr, Arc::clone(&outbound));
+        (channel, outbound)
+    }
+
+    fn response(opaque: i32, body: usize) -> RemotingCommand {
+        let mut response = RemotingCommand::response(0, None);
+        response.opaque = opaque;
+        response.with_body(Bytes::from(vec![opaque as u8; body]))
+    }
+
+    /// The bytes a writer would put on the socket for `batch`.
+    fn wire_bytes(batch: &OutboundBatch) -> BytesMut {
+        let mut wire = BytesMut::new();
+        let mut start = 0;
+        for (offset, body) in &batch.large_bodies {
+            wire.extend_from_slice(&batch.bytes[start..*offset]);
+            wire.extend_from_slice(body);
+            start = *offset;
+        }
+        wire.extend_from_slice(&batch.bytes[start..]);
+        wire
+    }
+
+    #[tokio::test]
+    async fn frames_are_queued_in_order_with_large_bodies_kept_apart() {
+        let (channel, outbound) = channel(16);
+        let sizes = [0, 10, INLINE_BODY_MAX + 1, 3, 100_000, INLINE_BODY_MAX];
+        for (opaque, size) in sizes.iter().enumerate() {
+            channel
+                .send_response(response(opaque as i32, *size))
+                .await
+                .expect("queued");
+        }
+        assert!(outbound.has_frames_or_wait());
+        let mut batch = OutboundBatch::default();
+        outbound.take(&mut batch, false);
+        assert!(!outbound.has_frames_or_wait());
+        assert_eq!(batch.large_bodies.len(), 2);
+
+        let mut wire = wire_bytes(&batch);
+        for (opaque, size) in sizes.iter().enumerate() {
+            let frame = decode_frame(&mut wire, usize::MAX)
+                .expect("decode")
+                .expect("complete frame");
+            assert_eq!(frame.opaque, opaque as i32);
+            assert!(frame.is_response());
+            assert_eq!(frame.body.len(), *size);
+        }
+        assert!(wire.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_encoding_error_queues_nothing() {
+        let (channel, outbound) = channel(16);
+        channel.send_response(response(1, 5)).await.expect("queued");
+        let mut too_large = response(2, 0);
+        too_large.remark = Some("x".repeat(MAX_HEADER_LENGTH_FOR_TEST));
+        let error = channel.send_response(too_large).await;
+        assert!(matches!(error, Err(RemotingError::Frame(_))), "{error:?}");
+
+        let mut batch = OutboundBatch::default();
+        outbound.take(&mut batch, false);
+        let mut wire = wire_bytes(&batch);
+        let frame = decode_frame(&mut wire, usize::MAX)
+            .expect("decode")
+            .expect("complete frame");
+        assert_eq!(frame.opaque, 1);
+        assert!(wire.is_empty());
+    }
+
+    const MAX_HEADER_LENGTH_FOR_TEST: usize = ferric_protocol::MAX_HEADER_LENGTH + 1;
+
+    #[tokio::test]
+    async fn a_full_queue_holds_senders_until_the_writer_takes_it() {
+        let (channel, outbound) = channel(2);
+        channel.send_response(response(1, 0)).await.expect("first");
+        channel.send_response(response(2, 0)).await.expect("second");
+        let sender = channel.clone();
+        let mut third = tokio::spawn(async move { sender.send_response(response(3, 0)).await });
+        let waited = tokio::time::timeout(Duration::from_millis(50), &mut third).await;
+        assert!(
+            waited.is_err(),
+            "a sender must wait while the queue is full"
+        );
+
+        let mut batch = OutboundBatch::default();
+        outbound.take(&mut batch, false);
+        third
+            .await
+            .expect("task")
+            .expect("third queued after the take");
+        let mut wire = wire_bytes(&batch);
+        let mut opaques = Vec::new();
+        while let Some(frame) = decode_frame(&mut wire, usize::MAX).expect("decode") {
+            opaques.push(frame.opaque);
+        }
+        assert_eq!(opaques, [1, 2]);
+        batch.clear();
+        outbound.take(&mut batch, false);
+        let frame = decode_frame(&mut wire_bytes(&batch), usize::MAX)
+            .expect("decode")
+            .expect("complete frame");
+        assert_eq!(frame.opaque, 3);
+    }
+
+    #[tokio::test]
+    async fn closing_the_queue_fails_waiting_and_later_senders() {
+        let (channel, outbound) = channel(1);
+        channel.send_response(response(1, 0)).await.expect("first");
+        let sender = channel.clone();
+        let mut waiting = tokio::spawn(async move { sender.send_response(response(2, 0)).await });
+        let waited = tokio::time::timeout(Duration::from_millis(50), &mut waiting).await;
+        assert!(
+            waited.is_err(),
+            "a sender must wait while the queue is full"
+        );
+
+        let mut batch = OutboundBatch::default();
+        outbound.take(&mut batch, true);
+        let result = waiting.await.expect("task");
+        assert!(
+            matches!(result, Err(RemotingError::ConnectionClosed { .. })),
+            "{result:?}"
+        );
+        let later = channel.send_response(response(3, 0)).await;
+        assert!(
+            matches!(later, Err(RemotingError::ConnectionClosed { .. })),
+            "{later:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_stops_fails_waiting_senders() {
+        let (channel, outbound) = channel(1);
+        channel.send_response(response(1, 0)).await.expect("first");
+        let sender = channel.clone();
+        let mut waiting = tokio::spawn(async move { sender.send_response(response(2, 0)).await });
+        let waited = tokio::time::timeout(Duration::from_millis(50), &mut waiting).await;
+        assert!(
+            waited.is_err(),
+            "a sender must wait while the queue is full"
+        );
+
+        outbound.close();
+        let result = waiting.await.expect("task");
+        assert!(
+            matches!(result, Err(RemotingError::ConnectionClosed { .. })),
+            "{result:?}"
+        );
+        assert!(!outbound.has_frames_or_wait());
+        let mut batch = OutboundBatch::default();
+        outbound.take(&mut batch, false);
+        assert!(batch.is_empty());
+    }
+
+    #[test]
+    fn dropping_the_last_handle_closes_the_connection() {
+        let (channel, _outbound) = channel(1);
+        let token = channel.close_token().clone();
+        let clone = channel.clone();
+        drop(channel);
+        assert!(!token.is_cancelled());
+        drop(clone);
+        assert!(token.is_cancelled());
+    }
+
+    #[test]
+    fn a_cleared_batch_frees_a_buffer_grown_by_a_burst() {
+        let mut batch = OutboundBatch::default();
+        batch.bytes.reserve(RETAINED_QUEUE_CAPACITY + 1);
+        batch.bytes.extend_from_slice(b"frame");
+        batch.clear();
+        assert!(batch.is_empty());
+        assert_eq!(batch.bytes.capacity(), 0);
+
+        batch.bytes.reserve(1024);
+        batch.bytes.extend_from_slice(b"frame");
+        batch.clear();
+        assert!(batch.bytes.capacity() >= 1024);
     }
 }

@@ -1,6 +1,6 @@
 //! [`RemotingCodec`]: the tokio-util codec over `ferric-protocol`'s sans-I/O frame functions.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use ferric_protocol::{DEFAULT_MAX_FRAME_LENGTH, RemotingCommand, decode_frame, encode_frame};
 use tokio_util::codec::{Decoder, Encoder};
 
@@ -64,16 +64,10 @@ impl Encoder<&RemotingCommand> for RemotingCodec {
     }
 }
 
-/// Encodes one command into a standalone frame, so the caller learns about encoding errors
-/// before anything is queued for the socket.
-pub(crate) fn encode_to_bytes(cmd: &RemotingCommand) -> Result<Bytes, RemotingError> {
-    let mut buf = BytesMut::new();
-    encode_frame(cmd, &mut buf)?;
-    Ok(buf.freeze())
-}
-
 #[cfg(test)]
 mod tests {
+    use bytes::Bytes;
+
     use super::*;
 
     #[test]
@@ -125,6 +119,5 @@ mod tests {
             .encode(request.clone(), &mut by_value)
             .expect("encode");
         assert_eq!(by_ref, by_value);
-        assert_eq!(encode_to_bytes(&request).expect("encode"), by_ref.freeze());
     }
 }

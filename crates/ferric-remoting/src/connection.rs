@@ -10,19 +10,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Waker};
 use std::time::Duration;
 
-use bytes::Bytes;
 use ferric_protocol::RemotingCommand;
 use futures::{FutureExt, StreamExt};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 use tokio_util::codec::FramedRead;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::channel::Channel;
+use crate::channel::{Channel, Outbound, OutboundBatch};
 use crate::codec::RemotingCodec;
 use crate::events::ChannelEventListener;
 use crate::processor::{
@@ -73,10 +71,10 @@ pub(crate) fn open_connection(
     // Latency matters more than packet count for request/response traffic.
     stream.set_nodelay(true)?;
     let peer = peer.unwrap_or_else(|| remote_addr.to_string());
-    let (sender, receiver) = mpsc::channel(env.settings.outbound_queue.max(1));
-    let channel = Channel::new(peer, remote_addr, local_addr, sender);
+    let outbound = Arc::new(Outbound::new(env.settings.outbound_queue));
+    let channel = Channel::new(peer, remote_addr, local_addr, Arc::clone(&outbound));
     let (read_half, write_half) = stream.into_split();
-    let driver = drive_connection(channel.clone(), read_half, write_half, receiver, env);
+    let driver = drive_connection(channel.clone(), read_half, write_half, outbound, env);
     Ok((channel, driver))
 }
 
@@ -101,7 +99,7 @@ async fn drive_connection(
     channel: Channel,
     read_half: OwnedReadHalf,
     write_half: OwnedWriteHalf,
-    receiver: mpsc::Receiver<Bytes>,
+    outbound: Arc<Outbound>,
     env: ConnectionEnv,
 ) {
     let activity = Arc::new(WriteActivity {
@@ -110,7 +108,7 @@ async fn drive_connection(
     });
     let mut writer = tokio::spawn(run_writer(
         write_half,
-        receiver,
+        outbound,
         channel.close_token().clone(),
         Arc::clone(&activity),
         channel.peer().to_owned(),
@@ -323,129 +321,150 @@ async fn handle_request(
     }
 }
 
-/// The only writer of a connection: gathers the queued frames and writes them with vectored
-/// writes (no copy into a staging buffer), and on close writes what is still queued, then
-/// shuts the socket's write side.
+/// The only writer of a connection: takes everything queued at once and writes it with one
+/// call (a vectored one only when large bodies ride along), and on close writes what is still
+/// queued, then shuts the socket's write side.
 async fn run_writer(
     mut write_half: OwnedWriteHalf,
-    mut receiver: mpsc::Receiver<Bytes>,
+    outbound: Arc<Outbound>,
     closed: CancellationToken,
     activity: Arc<WriteActivity>,
     peer: String,
 ) {
-    let mut batch: Vec<Bytes> = Vec::new();
+    // However the writer ends (also when its task is aborted), senders must not wait for it.
+    let _close_queue = CloseQueueOnDrop(Arc::clone(&outbound));
+    let mut batch = OutboundBatch::default();
     let outcome: std::io::Result<()> = async {
+        // Made once: a cancellation future registers with its token when first polled.
+        let cancelled = closed.cancelled();
+        tokio::pin!(cancelled);
         loop {
-            tokio::select! {
-                biased;
-                next = receiver.recv() => {
-                    let Some(frame) = next else { return Ok(()) };
-                    batch.push(frame);
-                    while let Ok(frame) = receiver.try_recv() {
-                        batch.push(frame);
+            if !outbound.has_frames_or_wait() {
+                tokio::select! {
+                    biased;
+                    () = outbound.frames_queued() => {}
+                    () = &mut cancelled => {
+                        outbound.take(&mut batch, true);
+                        write_batch(&mut write_half, &mut batch).await?;
+                        return Ok(());
                     }
-                    // A woken task runs right after its waker, so without this the writer would
-                    // write each response alone while the handlers finishing next in this
-                    // scheduler round wait: let them queue theirs, then write all in one call.
-                    tokio::task::yield_now().await;
-                    while let Ok(frame) = receiver.try_recv() {
-                        batch.push(frame);
-                    }
-                    write_frames(&mut write_half, &mut batch).await?;
-                    activity.touch();
-                }
-                () = closed.cancelled() => {
-                    receiver.close();
-                    while let Some(frame) = receiver.recv().await {
-                        batch.push(frame);
-                    }
-                    write_frames(&mut write_half, &mut batch).await?;
-                    return Ok(());
                 }
             }
+            // A woken task runs right after its waker, so without this the writer would write
+            // each response alone while the handlers finishing next in this scheduler round
+            // wait: let them queue theirs, then write all in one call.
+            tokio::task::yield_now().await;
+            outbound.take(&mut batch, false);
+            if batch.is_empty() {
+                continue;
+            }
+            write_batch(&mut write_half, &mut batch).await?;
+            activity.touch();
         }
     }
     .await;
     if let Err(error) = outcome {
         tracing::debug!(%peer, %error, "write failed, closing connection");
         closed.cancel();
+        outbound.close();
     }
     if let Err(error) = write_half.shutdown().await {
         tracing::trace!(%peer, %error, "socket shutdown failed");
     }
 }
 
+/// Closes a writer's queue when the writer ends.
+struct CloseQueueOnDrop(Arc<Outbound>);
+
+impl Drop for CloseQueueOnDrop {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
 /// Most buffers handed to one `writev` (Linux accepts 1024).
 const MAX_IO_SLICES: usize = 64;
 
-/// Writes every frame of `frames` in order with as few `writev` calls as the socket allows, and
-/// empties it.
-async fn write_frames(
+/// Writes every byte of `batch` in order, as few calls as the socket allows, and empties it.
+async fn write_batch(
     write_half: &mut OwnedWriteHalf,
-    frames: &mut Vec<Bytes>,
+    batch: &mut OutboundBatch,
 ) -> std::io::Result<()> {
-    let mut first = 0;
-    while first < frames.len() {
-        if frames[first].is_empty() {
-            first += 1;
-            continue;
+    if batch.large_bodies.is_empty() {
+        write_half.write_all(&batch.bytes).await?;
+        batch.clear();
+        return Ok(());
+    }
+    let mut slices: Vec<std::io::IoSlice<'_>> =
+        Vec::with_capacity(2 * batch.large_bodies.len() + 1);
+    let mut start = 0;
+    for (offset, body) in &batch.large_bodies {
+        if *offset > start {
+            slices.push(std::io::IoSlice::new(&batch.bytes[start..*offset]));
         }
-        let slices: Vec<std::io::IoSlice<'_>> = frames[first..]
-            .iter()
-            .filter(|frame| !frame.is_empty())
-            .take(MAX_IO_SLICES)
-            .map(|frame| std::io::IoSlice::new(frame))
-            .collect();
-        let mut written = write_half.write_vectored(&slices).await?;
-        drop(slices);
+        if !body.is_empty() {
+            slices.push(std::io::IoSlice::new(body));
+        }
+        start = *offset;
+    }
+    if start < batch.bytes.len() {
+        slices.push(std::io::IoSlice::new(&batch.bytes[start..]));
+    }
+    let mut rest: &mut [std::io::IoSlice<'_>] = &mut slices;
+    while !rest.is_empty() {
+        let end = rest.len().min(MAX_IO_SLICES);
+        let written = write_half.write_vectored(&rest[..end]).await?;
         if written == 0 {
             return Err(std::io::ErrorKind::WriteZero.into());
         }
-        while written > 0 {
-            let len = frames[first].len();
-            if written >= len {
-                written -= len;
-                first += 1;
-            } else {
-                bytes::Buf::advance(&mut frames[first], written);
-                written = 0;
-            }
-        }
+        std::io::IoSlice::advance_slices(&mut rest, written);
     }
-    frames.clear();
+    drop(slices);
+    batch.clear();
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bytes::Bytes;
     use tokio::io::AsyncReadExt;
 
     #[tokio::test]
-    async fn write_frames_writes_every_byte_in_order_across_partial_writes() {
+    async fn write_batch_writes_every_byte_in_order_across_partial_writes() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let client = TcpStream::connect(addr).await.expect("connect");
         let (mut server, _) = listener.accept().await.expect("accept");
-        // Larger than the socket buffers (partial writes) and more frames than one writev takes.
+        // Larger than the socket buffers (partial writes), more large bodies than one writev
+        // takes, and small frames copied into the batch between them.
         let mut frames: Vec<Bytes> = (0..200u32)
             .map(|i| Bytes::from(vec![(i % 251) as u8; (i as usize * 997) % 70_000]))
             .collect();
         frames.insert(3, Bytes::new());
         frames.push(Bytes::from(vec![7u8; 4 << 20]));
         let expected: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
+        let mut batch = OutboundBatch::default();
+        for frame in frames {
+            if frame.len() > crate::channel::INLINE_BODY_MAX || frame.is_empty() {
+                batch.large_bodies.push((batch.bytes.len(), frame));
+            } else {
+                batch.bytes.extend_from_slice(&frame);
+            }
+        }
+        assert!(batch.large_bodies.len() > MAX_IO_SLICES);
         let reader = tokio::spawn(async move {
             let mut received = Vec::new();
             server.read_to_end(&mut received).await.expect("read");
             received
         });
         let (_read_half, mut write_half) = client.into_split();
-        write_frames(&mut write_half, &mut frames)
+        write_batch(&mut write_half, &mut batch)
             .await
             .expect("write");
-        assert!(frames.is_empty());
+        assert!(batch.is_empty());
         write_half.shutdown().await.expect("shutdown");
         let received = reader.await.expect("reader");
         assert_eq!(received.len(), expected.len());
