@@ -117,8 +117,11 @@ fn decode_object(
             Some(_) => return scanner.error("key must be a string"),
             None => return scanner.error("end of header while parsing an object"),
         }
-        let key = scanner.string()?;
-        match Field::from_key(&key) {
+        let known = match plain_key(scanner) {
+            Some(known) => known,
+            None => Field::from_key(&scanner.string()?),
+        };
+        match known {
             Some(field) => {
                 if seen & field.bit() != 0 {
                     return scanner.error("duplicate header field");
@@ -145,6 +148,27 @@ fn decode_object(
             None => return scanner.error("end of header while parsing an object"),
         }
     }
+}
+
+/// After a key's opening quote: the key when it is one of the command's keys written without
+/// escapes, as every peer writes them (consumed with its closing quote; `Some(None)` for
+/// `serializeTypeCurrentRPC`, which is read from the frame's type word instead), else `None`
+/// with nothing consumed.
+#[inline]
+fn plain_key(scanner: &mut Scanner<'_>) -> Option<Option<Field>> {
+    // Not `peek`: inside a string, whitespace is part of the key.
+    let (literal, field): (&[u8], _) = match scanner.current()? {
+        b'c' => (b"code\"", Some(Field::Code)),
+        b'e' => (b"extFields\"", Some(Field::ExtFields)),
+        b'f' => (b"flag\"", Some(Field::Flag)),
+        b'l' => (b"language\"", Some(Field::Language)),
+        b'o' => (b"opaque\"", Some(Field::Opaque)),
+        b'r' => (b"remark\"", Some(Field::Remark)),
+        b's' => (b"serializeTypeCurrentRPC\"", None),
+        b'v' => (b"version\"", Some(Field::Version)),
+        _ => return None,
+    };
+    scanner.eat(literal).then_some(field)
 }
 
 fn decode_array(
@@ -301,12 +325,15 @@ fn entry_string(
     base: usize,
     borrow: bool,
 ) -> Result<(usize, usize), JsonHeaderError> {
-    if borrow && let Some((start, end)) = scanner.plain_string()? {
-        return Ok((start - base, end - base));
-    }
     let start = map.text_len();
-    scanner.string_into(map.text_mut())?;
-    Ok((start, map.text_len()))
+    if !borrow {
+        scanner.string_into(map.text_mut())?;
+        return Ok((start, map.text_len()));
+    }
+    match scanner.plain_string_or_append(map.text_mut())? {
+        Some((plain_start, plain_end)) => Ok((plain_start - base, plain_end - base)),
+        None => Ok((start, map.text_len())),
+    }
 }
 
 /// An extFields value's byte range in the map's text (see [`entry_string`]); `None` for null.

@@ -190,22 +190,51 @@ impl<'a> Scanner<'a> {
         Ok(Cow::Owned(owned))
     }
 
+    /// The next byte, whitespace included, without consuming it.
+    #[inline]
+    pub fn current(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// When the input continues with `literal`, consumes it and returns true.
+    #[inline]
+    pub fn eat(&mut self, literal: &[u8]) -> bool {
+        if self.bytes[self.pos..].starts_with(literal) {
+            self.pos += literal.len();
+            return true;
+        }
+        false
+    }
+
     /// The input from `start` to its end, when the input is valid UTF-8.
     pub fn text_from(&self, start: usize) -> Option<&'a str> {
         self.text?.get(start..)
     }
 
-    /// After the opening quote of a string in valid UTF-8 input: the string's extent in the input
-    /// when it has no escapes (then it is consumed), else `None` with nothing consumed.
+    /// After the opening quote: the string's extent in the input when the input is valid UTF-8
+    /// and the string has no escapes, else `None` with its content decoded onto `out`. Either
+    /// way the string is consumed, and scanned once.
     #[inline]
-    pub fn plain_string(&mut self) -> Result<Option<(usize, usize)>, JsonHeaderError> {
+    pub fn plain_string_or_append(
+        &mut self,
+        out: &mut String,
+    ) -> Result<Option<(usize, usize)>, JsonHeaderError> {
         let start = self.pos;
         let (stop, quote) = self.string_run(start)?;
-        if !quote || self.text.is_none() {
-            return Ok(None);
+        if quote && self.text.is_some() {
+            self.pos = stop + 1;
+            return Ok(Some((start, stop)));
         }
+        let Some(text) = self.text_at(start, stop) else {
+            return self.error("string is not valid UTF-8");
+        };
+        out.push_str(text);
         self.pos = stop + 1;
-        Ok(Some((start, stop)))
+        if !quote {
+            self.escape(out)?;
+            self.string_tail(out)?;
+        }
+        Ok(None)
     }
 
     /// After the opening quote: the string's content appended to `out` (escapes decoded), so a
