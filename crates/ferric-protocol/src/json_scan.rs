@@ -186,7 +186,7 @@ impl<'a> Scanner<'a> {
         let mut owned = String::with_capacity(stop - start + 16);
         owned.push_str(text);
         self.escape(&mut owned)?;
-        self.string_tail(&mut owned)?;
+        self.string_into(&mut owned)?;
         Ok(Cow::Owned(owned))
     }
 
@@ -232,27 +232,27 @@ impl<'a> Scanner<'a> {
         self.pos = stop + 1;
         if !quote {
             self.escape(out)?;
-            self.string_tail(out)?;
+            self.string_into(out)?;
         }
         Ok(None)
     }
 
-    /// After the opening quote: the string's content appended to `out` (escapes decoded), so a
-    /// caller collecting many strings into one buffer copies each once.
-    #[inline]
+    /// From the current position inside a string: the rest of its content appended to `out`
+    /// (escapes decoded), so a caller collecting many strings into one buffer copies each once.
     pub fn string_into(&mut self, out: &mut String) -> Result<(), JsonHeaderError> {
-        let start = self.pos;
-        let (stop, quote) = self.string_run(start)?;
-        let Some(text) = self.text_at(start, stop) else {
-            return self.error("string is not valid UTF-8");
-        };
-        out.push_str(text);
-        self.pos = stop + 1;
-        if quote {
-            return Ok(());
+        loop {
+            let start = self.pos;
+            let (stop, quote) = self.string_run(start)?;
+            let Some(text) = self.text_at(start, stop) else {
+                return self.error("string is not valid UTF-8");
+            };
+            out.push_str(text);
+            self.pos = stop + 1;
+            if quote {
+                return Ok(());
+            }
+            self.escape(out)?;
         }
-        self.escape(out)?;
-        self.string_tail(out)
     }
 
     /// From `start` inside a string: the offset of the next quote or backslash and whether it is
@@ -271,23 +271,6 @@ impl<'a> Scanner<'a> {
                 self.pos = self.bytes.len();
                 self.error("end of header while parsing a string")
             }
-        }
-    }
-
-    /// The rest of a string after its first escape, appended to `out`.
-    fn string_tail(&mut self, out: &mut String) -> Result<(), JsonHeaderError> {
-        loop {
-            let start = self.pos;
-            let (stop, quote) = self.string_run(start)?;
-            let Some(text) = self.text_at(start, stop) else {
-                return self.error("string is not valid UTF-8");
-            };
-            out.push_str(text);
-            self.pos = stop + 1;
-            if quote {
-                return Ok(());
-            }
-            self.escape(out)?;
         }
     }
 
@@ -524,17 +507,7 @@ impl<'a> Scanner<'a> {
 
 /// Bytes that end a run of plain string content: the quote, the backslash and the control
 /// characters (which JSON forbids raw).
-const STRING_STOP: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        table[byte] = true;
-        byte += 1;
-    }
-    table[b'"' as usize] = true;
-    table[b'\\' as usize] = true;
-    table
-};
+const STRING_STOP: [bool; 256] = crate::json_text::quote_backslash_and_controls();
 
 /// True when `bytes` holds a byte below 0x20, which JSON strings may not contain raw.
 #[inline]

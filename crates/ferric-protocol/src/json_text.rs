@@ -11,6 +11,15 @@ const HEX_DIGITS: &[u8; 16] = b"0123456789ABCDEF";
 /// Bytes at which [`write_json_string`] must look closer: `"`, `\`, `U+0000..=U+001F`, `U+007F`,
 /// and `0xC2`, the UTF-8 lead byte of `U+0080..=U+00BF` (which holds the C1 controls).
 const NEEDS_ATTENTION: [bool; 256] = {
+    let mut table = quote_backslash_and_controls();
+    table[0x7F] = true;
+    table[0xC2] = true;
+    table
+};
+
+/// A byte table marking `"`, `\` and `U+0000..=U+001F`: what ends plain text inside a JSON
+/// string, for reading and writing alike.
+pub(crate) const fn quote_backslash_and_controls() -> [bool; 256] {
     let mut table = [false; 256];
     let mut byte = 0;
     while byte < 0x20 {
@@ -19,10 +28,8 @@ const NEEDS_ATTENTION: [bool; 256] = {
     }
     table[b'"' as usize] = true;
     table[b'\\' as usize] = true;
-    table[0x7F] = true;
-    table[0xC2] = true;
     table
-};
+}
 
 /// Writes `text` as a double-quoted JSON string literal with fastjson's escaping.
 ///

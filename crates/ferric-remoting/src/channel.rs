@@ -533,6 +533,22 @@ mod tests {
         assert!(wire.is_empty());
     }
 
+    /// Starts sending response `opaque` on a channel whose queue is full and checks that the
+    /// send waits.
+    async fn waiting_sender(
+        channel: &Channel,
+        opaque: i32,
+    ) -> tokio::task::JoinHandle<Result<(), RemotingError>> {
+        let sender = channel.clone();
+        let mut task = tokio::spawn(async move { sender.send_response(response(opaque, 0)).await });
+        let waited = tokio::time::timeout(Duration::from_millis(50), &mut task).await;
+        assert!(
+            waited.is_err(),
+            "a sender must wait while the queue is full"
+        );
+        task
+    }
+
     const MAX_HEADER_LENGTH_FOR_TEST: usize = ferric_protocol::MAX_HEADER_LENGTH + 1;
 
     #[tokio::test]
@@ -540,13 +556,7 @@ mod tests {
         let (channel, outbound) = channel(2);
         channel.send_response(response(1, 0)).await.expect("first");
         channel.send_response(response(2, 0)).await.expect("second");
-        let sender = channel.clone();
-        let mut third = tokio::spawn(async move { sender.send_response(response(3, 0)).await });
-        let waited = tokio::time::timeout(Duration::from_millis(50), &mut third).await;
-        assert!(
-            waited.is_err(),
-            "a sender must wait while the queue is full"
-        );
+        let third = waiting_sender(&channel, 3).await;
 
         let mut batch = OutboundBatch::default();
         outbound.take(&mut batch, false);
@@ -572,13 +582,7 @@ mod tests {
     async fn closing_the_queue_fails_waiting_and_later_senders() {
         let (channel, outbound) = channel(1);
         channel.send_response(response(1, 0)).await.expect("first");
-        let sender = channel.clone();
-        let mut waiting = tokio::spawn(async move { sender.send_response(response(2, 0)).await });
-        let waited = tokio::time::timeout(Duration::from_millis(50), &mut waiting).await;
-        assert!(
-            waited.is_err(),
-            "a sender must wait while the queue is full"
-        );
+        let waiting = waiting_sender(&channel, 2).await;
 
         let mut batch = OutboundBatch::default();
         outbound.take(&mut batch, true);
@@ -598,13 +602,7 @@ mod tests {
     async fn a_writer_that_stops_fails_waiting_senders() {
         let (channel, outbound) = channel(1);
         channel.send_response(response(1, 0)).await.expect("first");
-        let sender = channel.clone();
-        let mut waiting = tokio::spawn(async move { sender.send_response(response(2, 0)).await });
-        let waited = tokio::time::timeout(Duration::from_millis(50), &mut waiting).await;
-        assert!(
-            waited.is_err(),
-            "a sender must wait while the queue is full"
-        );
+        let waiting = waiting_sender(&channel, 2).await;
 
         outbound.close();
         let result = waiting.await.expect("task");
