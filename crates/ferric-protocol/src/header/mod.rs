@@ -73,8 +73,10 @@ impl HeaderValue for String {
     }
 }
 
-macro_rules! numeric_header_value {
-    ($($ty:ty),*) => {$(
+/// A [`HeaderValue`] written with `to_string` and read with `str::parse`; the braces may add
+/// more items to the impl.
+macro_rules! parsed_header_value {
+    ($ty:ty { $($extra:tt)* }) => {
         impl HeaderValue for $ty {
             fn to_header_text(&self) -> String {
                 self.to_string()
@@ -83,27 +85,21 @@ macro_rules! numeric_header_value {
             fn from_header_text(field: &'static str, text: &str) -> Result<Self, HeaderError> {
                 text.parse().map_err(|_| HeaderError::Invalid { field, value: text.to_owned() })
             }
+
+            $($extra)*
         }
-    )*};
+    };
 }
 
-numeric_header_value!(f64);
+parsed_header_value!(f64 {});
 
 macro_rules! integer_header_value {
     ($($ty:ty),*) => {$(
-        impl HeaderValue for $ty {
-            fn to_header_text(&self) -> String {
-                self.to_string()
-            }
-
-            fn from_header_text(field: &'static str, text: &str) -> Result<Self, HeaderError> {
-                text.parse().map_err(|_| HeaderError::Invalid { field, value: text.to_owned() })
-            }
-
+        parsed_header_value!($ty {
             fn insert_into(&self, ext: &mut ExtFields, key: &str) {
                 ext.insert_i64(key, i64::from(*self));
             }
-        }
+        });
     )*};
 }
 
