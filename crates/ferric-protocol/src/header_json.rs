@@ -343,14 +343,15 @@ fn entry_scalar(
     base: usize,
     borrow: bool,
 ) -> Result<Option<(usize, usize)>, JsonHeaderError> {
+    // After the whitespace before the value: where its text starts in the header.
+    let next = scanner.peek();
     let start = scanner.offset();
-    let text = match scanner.peek() {
+    let text = match next {
         Some(b'"') => {
             scanner.bump();
             return entry_string(scanner, map, base, borrow).map(Some);
         }
         Some(b'-' | b'0'..=b'9') => {
-            let start = scanner.offset();
             let token = scanner.number()?;
             token.to_scalar_text(start)?
         }

@@ -24,6 +24,7 @@ fn agree_on_examples() {
         "{}",
         r#"{"extFields":{"":"x","b":"2","":"y"}}"#,
         r#"{" code":5,"code ":6,"flag":1}"#,
+        r#"{"extFields":{"a": 12 ,"b":	true,"c" :false ,"d": -0,"e": 1.5e3}}"#,
         r#"{"\u0063ode":5,"fla\u0067":2}"#,
         r#"{"code":5,"\u0063ode":6}"#,
         r#"{"serializeTypeCurrentRPC":{"nested":[1,"x"]},"code":7}"#,
