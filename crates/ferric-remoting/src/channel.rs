@@ -290,6 +290,14 @@ struct OutboundQueue {
     senders_waiting: bool,
     /// The writer found the queue empty and waits for [`Outbound::frames_queued`].
     writer_waiting: bool,
+    /// The connection's reader is running requests; it writes what they queue itself before it
+    /// waits for the socket again ([`Outbound::take_for_reader`]), so a push does not wake the
+    /// writer task then (unless the queue is full).
+    reader_active: bool,
+    /// A batch taken from the queue is being written, by the writer task or by the reader; the
+    /// other one does not take frames until [`Outbound::written`] or
+    /// [`Outbound::finish_reader_write`], so bytes never interleave on the socket.
+    writing: bool,
 }
 
 /// Encoded frames in queue order: `bytes` holds frames back to back; each entry of
@@ -324,6 +332,67 @@ impl OutboundBatch {
         self.bytes.is_empty() && self.large_bodies.is_empty()
     }
 
+    /// The batch as the slices to write, in wire order.
+    pub(crate) fn io_slices(&self) -> Vec<std::io::IoSlice<'_>> {
+        let mut slices = Vec::with_capacity(2 * self.large_bodies.len() + 1);
+        let mut start = 0;
+        for (offset, body) in &self.large_bodies {
+            if *offset > start {
+                slices.push(std::io::IoSlice::new(&self.bytes[start..*offset]));
+            }
+            if !body.is_empty() {
+                slices.push(std::io::IoSlice::new(body));
+            }
+            start = *offset;
+        }
+        if start < self.bytes.len() {
+            slices.push(std::io::IoSlice::new(&self.bytes[start..]));
+        }
+        slices
+    }
+
+    /// Drops the first `written` wire bytes (a partial write), keeping the rest in order.
+    pub(crate) fn advance(&mut self, mut written: usize) {
+        if written == 0 {
+            return;
+        }
+        let bytes = std::mem::take(&mut self.bytes).freeze();
+        let bodies = std::mem::take(&mut self.large_bodies);
+        let mut start = 0;
+        let mut keep = |part: Bytes, inline: bool, rest: &mut Self| {
+            let skip = written.min(part.len());
+            written -= skip;
+            if skip == part.len() {
+                return;
+            }
+            if inline {
+                rest.bytes.extend_from_slice(&part[skip..]);
+            } else {
+                rest.large_bodies
+                    .push((rest.bytes.len(), part.slice(skip..)));
+            }
+        };
+        for (offset, body) in bodies {
+            keep(bytes.slice(start..offset), true, self);
+            keep(body, false, self);
+            start = offset;
+        }
+        keep(bytes.slice(start..), true, self);
+    }
+
+    /// Moves every frame of `other` to the end of this batch.
+    fn append_from(&mut self, other: &mut Self) {
+        let base = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.large_bodies.extend(
+            other
+                .large_bodies
+                .drain(..)
+                .map(|(offset, body)| (base + offset, body)),
+        );
+        other.bytes.clear();
+    }
+
     /// Empties the batch after it was written, keeping a buffer of moderate size for reuse.
     pub(crate) fn clear(&mut self) {
         if self.bytes.capacity() > RETAINED_QUEUE_CAPACITY {
@@ -345,6 +414,8 @@ impl Outbound {
                 closed: false,
                 senders_waiting: false,
                 writer_waiting: false,
+                reader_active: false,
+                writing: false,
             }),
             limit: limit.max(1),
             frames_queued: Notify::new(),
@@ -359,11 +430,17 @@ impl Outbound {
             return Ok(Pushed::Closed);
         }
         if queue.frames >= self.limit {
+            // The reader may be the one waiting for room: the writer must drain the queue.
+            let wake_writer = std::mem::take(&mut queue.writer_waiting);
+            drop(queue);
+            if wake_writer {
+                self.frames_queued.notify_one();
+            }
             return Ok(Pushed::Full);
         }
         queue.batch.push(command)?;
         queue.frames += 1;
-        let wake_writer = std::mem::take(&mut queue.writer_waiting);
+        let wake_writer = !queue.reader_active && std::mem::take(&mut queue.writer_waiting);
         drop(queue);
         if wake_writer {
             self.frames_queued.notify_one();
@@ -390,11 +467,11 @@ impl Outbound {
         true
     }
 
-    /// True if frames wait in the queue. If not, the next frame queued wakes
-    /// [`Outbound::frames_queued`] (once).
+    /// True if frames wait in the queue for the writer. If not, the next frame queued (or the
+    /// end of the reader's write) wakes [`Outbound::frames_queued`] (once).
     pub(crate) fn has_frames_or_wait(&self) -> bool {
         let mut queue = self.queue.lock();
-        if queue.frames > 0 {
+        if queue.frames > 0 && !queue.writing {
             return true;
         }
         queue.writer_waiting = true;
@@ -419,13 +496,84 @@ impl Outbound {
         self.room.notify_waiters();
     }
 
-    /// Swaps the queued frames into `spare` (which must be empty) and wakes waiting senders.
-    /// With `close`, the queue refuses frames from now on.
-    pub(crate) fn take(&self, spare: &mut OutboundBatch, close: bool) {
+    /// For the writer task: swaps the queued frames into `spare` (which must be empty) to be
+    /// written, and wakes waiting senders; the caller calls [`Outbound::written`] when done.
+    /// False, taking nothing, while the reader writes a batch (its end wakes the writer). With
+    /// `close`, the queue refuses frames from now on, taken or not.
+    pub(crate) fn take(&self, spare: &mut OutboundBatch, close: bool) -> bool {
         let mut queue = self.queue.lock();
+        queue.closed |= close;
+        if queue.writing {
+            queue.writer_waiting = true;
+            return false;
+        }
+        queue.writing = true;
+        self.swap_out(queue, spare, close);
+        true
+    }
+
+    /// The writer task wrote what it took.
+    pub(crate) fn written(&self) {
+        self.queue.lock().writing = false;
+    }
+
+    /// Marks the reader as running requests: frames they queue wait for
+    /// [`Outbound::take_for_reader`] instead of waking the writer task.
+    pub(crate) fn reader_active(&self) {
+        self.queue.lock().reader_active = true;
+    }
+
+    /// For the reader about to wait for the socket: swaps the frames its requests queued into
+    /// `spare` (which must be empty) to be written on its own task, then
+    /// [`Outbound::finish_reader_write`]. False, leaving them to the writer task, if there are
+    /// none or the writer is writing.
+    pub(crate) fn take_for_reader(&self, spare: &mut OutboundBatch) -> bool {
+        let mut queue = self.queue.lock();
+        queue.reader_active = false;
+        if queue.frames == 0 || queue.writing {
+            return false;
+        }
+        queue.writing = true;
+        self.swap_out(queue, spare, false);
+        true
+    }
+
+    /// Ends the reader's write: `rest` (what the socket did not take; emptied here) goes back to
+    /// the front of the queue, and the writer task is woken if frames wait.
+    pub(crate) fn finish_reader_write(&self, rest: &mut OutboundBatch) {
+        let mut queue = self.queue.lock();
+        queue.writing = false;
+        if !rest.is_empty() {
+            rest.append_from(&mut queue.batch);
+            std::mem::swap(&mut queue.batch, rest);
+            queue.frames += 1;
+        }
+        let wake_writer = queue.frames > 0 && std::mem::take(&mut queue.writer_waiting);
+        drop(queue);
+        if wake_writer {
+            self.frames_queued.notify_one();
+        }
+    }
+
+    /// The reader stopped: frames queued from now on wake the writer task, as do those waiting.
+    pub(crate) fn reader_done(&self) {
+        let mut queue = self.queue.lock();
+        queue.reader_active = false;
+        let wake_writer = queue.frames > 0 && std::mem::take(&mut queue.writer_waiting);
+        drop(queue);
+        if wake_writer {
+            self.frames_queued.notify_one();
+        }
+    }
+
+    fn swap_out(
+        &self,
+        mut queue: parking_lot::MutexGuard<'_, OutboundQueue>,
+        spare: &mut OutboundBatch,
+        close: bool,
+    ) {
         std::mem::swap(&mut queue.batch, spare);
         queue.frames = 0;
-        queue.closed |= close;
         let wake = std::mem::take(&mut queue.senders_waiting) || close;
         drop(queue);
         if wake {
@@ -498,7 +646,8 @@ mod tests {
         }
         assert!(outbound.has_frames_or_wait());
         let mut batch = OutboundBatch::default();
-        outbound.take(&mut batch, false);
+        assert!(outbound.take(&mut batch, false));
+        outbound.written();
         assert!(!outbound.has_frames_or_wait());
         assert_eq!(batch.large_bodies.len(), 2);
 
@@ -524,7 +673,8 @@ mod tests {
         assert!(matches!(error, Err(RemotingError::Frame(_))), "{error:?}");
 
         let mut batch = OutboundBatch::default();
-        outbound.take(&mut batch, false);
+        assert!(outbound.take(&mut batch, false));
+        outbound.written();
         let mut wire = wire_bytes(&batch);
         let frame = decode_frame(&mut wire, usize::MAX)
             .expect("decode")
@@ -559,7 +709,8 @@ mod tests {
         let third = waiting_sender(&channel, 3).await;
 
         let mut batch = OutboundBatch::default();
-        outbound.take(&mut batch, false);
+        assert!(outbound.take(&mut batch, false));
+        outbound.written();
         third
             .await
             .expect("task")
@@ -571,7 +722,8 @@ mod tests {
         }
         assert_eq!(opaques, [1, 2]);
         batch.clear();
-        outbound.take(&mut batch, false);
+        assert!(outbound.take(&mut batch, false));
+        outbound.written();
         let frame = decode_frame(&mut wire_bytes(&batch), usize::MAX)
             .expect("decode")
             .expect("complete frame");
@@ -585,7 +737,7 @@ mod tests {
         let waiting = waiting_sender(&channel, 2).await;
 
         let mut batch = OutboundBatch::default();
-        outbound.take(&mut batch, true);
+        assert!(outbound.take(&mut batch, true));
         let result = waiting.await.expect("task");
         assert!(
             matches!(result, Err(RemotingError::ConnectionClosed { .. })),
@@ -612,7 +764,8 @@ mod tests {
         );
         assert!(!outbound.has_frames_or_wait());
         let mut batch = OutboundBatch::default();
-        outbound.take(&mut batch, false);
+        assert!(outbound.take(&mut batch, false));
+        outbound.written();
         assert!(batch.is_empty());
     }
 
@@ -625,6 +778,73 @@ mod tests {
         assert!(!token.is_cancelled());
         drop(clone);
         assert!(token.is_cancelled());
+    }
+
+    fn batch_of(sizes: &[usize]) -> OutboundBatch {
+        let mut batch = OutboundBatch::default();
+        for (opaque, size) in sizes.iter().enumerate() {
+            batch
+                .push(&response(opaque as i32, *size))
+                .expect("encoded");
+        }
+        batch
+    }
+
+    #[test]
+    fn a_partial_write_keeps_every_later_byte_in_order() {
+        let sizes = [3, INLINE_BODY_MAX + 7, 0, INLINE_BODY_MAX + 1, 5];
+        let wire = wire_bytes(&batch_of(&sizes));
+        for written in 0..=wire.len() {
+            let mut batch = batch_of(&sizes);
+            batch.advance(written);
+            assert_eq!(
+                wire_bytes(&batch)[..],
+                wire[written..],
+                "after {written} bytes"
+            );
+            assert_eq!(batch.is_empty(), written == wire.len());
+        }
+    }
+
+    #[tokio::test]
+    async fn what_the_reader_could_not_write_goes_before_later_frames() {
+        let (channel, outbound) = channel(16);
+        outbound.reader_active();
+        channel.send_response(response(1, 10)).await.expect("first");
+        channel
+            .send_response(response(2, INLINE_BODY_MAX + 3))
+            .await
+            .expect("second");
+        let mut inline = OutboundBatch::default();
+        assert!(outbound.take_for_reader(&mut inline));
+        let mut writer_batch = OutboundBatch::default();
+        assert!(
+            !outbound.take(&mut writer_batch, false),
+            "the reader is writing"
+        );
+        channel.send_response(response(3, 4)).await.expect("third");
+        assert!(
+            !outbound.has_frames_or_wait(),
+            "the reader is still writing"
+        );
+
+        let taken = wire_bytes(&inline);
+        let written = wire_bytes(&batch_of(&[10])).len() + 5;
+        inline.advance(written);
+        outbound.finish_reader_write(&mut inline);
+        assert!(inline.is_empty());
+        assert!(outbound.has_frames_or_wait());
+        assert!(outbound.take(&mut writer_batch, false));
+        let mut wire = wire_bytes(&writer_batch);
+        // The second frame's first five bytes were written; its rest comes first.
+        let rest = &taken[written..];
+        assert!(wire.starts_with(rest));
+        let _ = wire.split_to(rest.len());
+        let frame = decode_frame(&mut wire, usize::MAX)
+            .expect("decode")
+            .expect("complete frame");
+        assert_eq!(frame.opaque, 3);
+        assert!(wire.is_empty());
     }
 
     #[test]

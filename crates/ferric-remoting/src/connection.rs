@@ -1,6 +1,10 @@
 //! One connection, client or server side: a reader loop that decodes frames, completes pending
-//! calls with responses and runs incoming requests (each on a task of its own once it waits);
-//! a writer task that owns the socket's write half and is the only place frames are written.
+//! calls with responses and runs incoming requests (each on a task of its own once it waits),
+//! and a writer task that owns the socket's write half. Responses the reader's requests queue
+//! are written by the reader itself before it waits for the socket again (one write for all it
+//! read, without waking another task); everything else (responses of requests that waited,
+//! requests this side sends, what the socket did not take at once) by the writer task. The
+//! queue lets only one of them write at a time.
 
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
@@ -108,7 +112,7 @@ async fn drive_connection(
     });
     let mut writer = tokio::spawn(run_writer(
         write_half,
-        outbound,
+        Arc::clone(&outbound),
         channel.close_token().clone(),
         Arc::clone(&activity),
         channel.peer().to_owned(),
@@ -123,7 +127,8 @@ async fn drive_connection(
         read_half,
         RemotingCodec::with_max_frame_length(env.settings.max_frame_length),
     );
-    let reason = read_frames(&channel, &mut frames, &env, &requests, &activity).await;
+    let reason = read_frames(&channel, &mut frames, &outbound, &env, &requests, &activity).await;
+    outbound.reader_done();
     drop(frames);
 
     channel.fail_pending();
@@ -149,10 +154,12 @@ async fn drive_connection(
 async fn read_frames(
     channel: &Channel,
     frames: &mut FramedRead<OwnedReadHalf, RemotingCodec>,
+    outbound: &Outbound,
     env: &ConnectionEnv,
     requests: &TaskTracker,
     activity: &WriteActivity,
 ) -> CloseReason {
+    let mut inline = OutboundBatch::default();
     let mut idle: Option<Pin<Box<Sleep>>> = env
         .settings
         .max_idle
@@ -182,7 +189,13 @@ async fn read_frames(
                 }
                 return CloseReason::Idle;
             }
-            next = frames.next() => next,
+            next = std::future::poll_fn(|cx| {
+                let next = frames.poll_next_unpin(cx);
+                if next.is_pending() {
+                    write_inline(channel, frames.get_ref().as_ref(), outbound, &mut inline, activity);
+                }
+                next
+            }) => next,
         };
         let command = match next {
             None => return CloseReason::PeerClosed,
@@ -201,12 +214,75 @@ async fn read_frames(
         } else if requests.len() >= env.settings.max_in_flight_requests {
             reject_overloaded(channel, command).await;
         } else {
+            outbound.reader_active();
             dispatch(
                 requests,
                 handle_request(channel.clone(), Arc::clone(&env.registry), command),
             );
         }
     }
+}
+
+/// Writes, from the reader's task, the frames its requests queued, as far as the socket takes
+/// them without waiting; the writer task writes the rest. A write error closes the connection.
+fn write_inline(
+    channel: &Channel,
+    stream: &TcpStream,
+    outbound: &Outbound,
+    batch: &mut OutboundBatch,
+    activity: &WriteActivity,
+) {
+    if !outbound.take_for_reader(batch) {
+        return;
+    }
+    let result = try_write_batch(stream, batch);
+    outbound.finish_reader_write(batch);
+    match result {
+        Ok(()) => activity.touch(),
+        Err(error) => {
+            tracing::debug!(peer = %channel.peer(), %error, "write failed, closing connection");
+            channel.close();
+        }
+    }
+}
+
+/// Writes `batch` until the socket would block; what it did not take stays in `batch`.
+fn try_write_batch(stream: &TcpStream, batch: &mut OutboundBatch) -> std::io::Result<()> {
+    let mut written = 0;
+    let result = loop {
+        let attempt = if batch.large_bodies.is_empty() {
+            stream.try_write(&batch.bytes[written..])
+        } else {
+            let mut slices = batch.io_slices();
+            let mut rest: &mut [std::io::IoSlice<'_>] = &mut slices;
+            std::io::IoSlice::advance_slices(&mut rest, written);
+            let end = rest.len().min(MAX_IO_SLICES);
+            stream.try_write_vectored(&rest[..end])
+        };
+        match attempt {
+            Ok(0) => break Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                written += n;
+                if written == batch_len(batch) {
+                    batch.clear();
+                    return Ok(());
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => break Ok(()),
+            Err(error) => break Err(error),
+        }
+    };
+    batch.advance(written);
+    result
+}
+
+fn batch_len(batch: &OutboundBatch) -> usize {
+    batch.bytes.len()
+        + batch
+            .large_bodies
+            .iter()
+            .map(|(_, body)| body.len())
+            .sum::<usize>()
 }
 
 /// Runs a request's handler up to its first await point on the reader's task and spawns it
@@ -344,7 +420,10 @@ async fn run_writer(
                     biased;
                     () = outbound.frames_queued() => {}
                     () = &mut cancelled => {
-                        outbound.take(&mut batch, true);
+                        // The reader writes without waiting, so it is done by the next turn.
+                        while !outbound.take(&mut batch, true) {
+                            tokio::task::yield_now().await;
+                        }
                         write_batch(&mut write_half, &mut batch).await?;
                         return Ok(());
                     }
@@ -354,11 +433,16 @@ async fn run_writer(
             // each response alone while the handlers finishing next in this scheduler round
             // wait: let them queue theirs, then write all in one call.
             tokio::task::yield_now().await;
-            outbound.take(&mut batch, false);
-            if batch.is_empty() {
+            if !outbound.take(&mut batch, false) {
                 continue;
             }
-            write_batch(&mut write_half, &mut batch).await?;
+            if batch.is_empty() {
+                outbound.written();
+                continue;
+            }
+            let written = write_batch(&mut write_half, &mut batch).await;
+            outbound.written();
+            written?;
             activity.touch();
         }
     }
@@ -395,21 +479,7 @@ async fn write_batch(
         batch.clear();
         return Ok(());
     }
-    let mut slices: Vec<std::io::IoSlice<'_>> =
-        Vec::with_capacity(2 * batch.large_bodies.len() + 1);
-    let mut start = 0;
-    for (offset, body) in &batch.large_bodies {
-        if *offset > start {
-            slices.push(std::io::IoSlice::new(&batch.bytes[start..*offset]));
-        }
-        if !body.is_empty() {
-            slices.push(std::io::IoSlice::new(body));
-        }
-        start = *offset;
-    }
-    if start < batch.bytes.len() {
-        slices.push(std::io::IoSlice::new(&batch.bytes[start..]));
-    }
+    let mut slices = batch.io_slices();
     let mut rest: &mut [std::io::IoSlice<'_>] = &mut slices;
     while !rest.is_empty() {
         let end = rest.len().min(MAX_IO_SLICES);

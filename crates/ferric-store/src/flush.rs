@@ -170,6 +170,10 @@ struct Shared {
     done: Condvar,
 }
 
+/// In `ASYNC_FLUSH`, appended bytes (at least) between two wake-ups of the flusher: a flush
+/// runs per MiB of appends, or on its timer.
+pub const ASYNC_WAKE_BYTES: u64 = 1 << 20;
+
 /// The flusher thread and the group-commit rendezvous.
 #[derive(Debug)]
 pub struct Flusher {
@@ -222,13 +226,15 @@ impl Flusher {
         self.shared.work.notify_one();
     }
 
-    /// After an append ending at global offset `end` (async mode): wakes the flusher only once
-    /// at least `flush_least_pages` pages were appended since the last such wake-up. It would
-    /// not flush fewer pages anyway (its timer covers the rest), and waking it after every
-    /// small append costs a thread switch per message.
+    /// After an append ending at global offset `end` (async mode): wakes the flusher once at
+    /// least `flush_least_pages` pages, and at least [`ASYNC_WAKE_BYTES`], were appended since
+    /// the last such wake-up; its `flushIntervalCommitLog` timer covers the rest. Waking it
+    /// after every small append costs a thread switch per message, and every flush of a few
+    /// pages a disk request of its own.
     pub fn wake_after_append(&self, end: u64) {
-        let least =
-            (self.config.flush_least_pages.max(1) * crate::mapped_file::OS_PAGE_SIZE) as u64;
+        let least = ((self.config.flush_least_pages.max(1) * crate::mapped_file::OS_PAGE_SIZE)
+            as u64)
+            .max(ASYNC_WAKE_BYTES);
         let last = self.woken_at.load(Ordering::Relaxed);
         if end >= last.saturating_add(least) || end < last {
             self.woken_at.store(end, Ordering::Relaxed);

@@ -47,6 +47,7 @@ pub mod recovery;
 pub mod result;
 pub mod store;
 mod store_read;
+pub mod warm;
 
 pub use config::MessageStoreConfig;
 pub use error::{StoreError, StoreResult};

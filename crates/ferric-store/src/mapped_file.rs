@@ -176,6 +176,41 @@ impl MappedFile {
         self.wrote_position.load(Ordering::Acquire)
     }
 
+    /// Asks the kernel to bring `len` bytes at `offset` into the page cache
+    /// (`MADV_WILLNEED`); holes read as zeros. Content never changes.
+    pub fn advise_will_need(&self, offset: usize, len: usize) -> io::Result<()> {
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > self.file_size)
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("range {offset}+{len} is outside {}", self.path.display()),
+            ));
+        }
+        self.map
+            .advise_range(memmap2::Advice::WillNeed, offset, len)
+    }
+
+    /// How many of the pages of `len` bytes at `offset` (page-aligned) are in memory.
+    #[cfg(test)]
+    pub(crate) fn resident_pages(&self, offset: usize, len: usize) -> io::Result<usize> {
+        assert!(offset.is_multiple_of(OS_PAGE_SIZE) && offset + len <= self.file_size);
+        let mut pages = vec![0u8; len.div_ceil(OS_PAGE_SIZE)];
+        // SAFETY: the range lies inside the mapping (asserted) and `pages` has one byte per page.
+        let rc = unsafe {
+            libc::mincore(
+                self.map.as_mut_ptr().add(offset).cast(),
+                len,
+                pages.as_mut_ptr(),
+            )
+        };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(pages.iter().filter(|p| **p & 1 == 1).count())
+    }
+
     /// Bytes known to be on disk.
     pub fn flushed_position(&self) -> usize {
         self.flushed_position.load(Ordering::Acquire)

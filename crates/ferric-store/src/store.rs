@@ -22,6 +22,7 @@ use crate::index_file::{IndexConfig, IndexService};
 use crate::mapped_file_queue::MappedFileQueue;
 use crate::recovery::{RecoveryOptions, RecoveryOutcome, recover_commit_log, scan};
 use crate::result::{AppendMessageResult, PutMessageResult, PutMessageStatus};
+use crate::warm::PageWarmer;
 
 const RETRY_GROUP_TOPIC_PREFIX: &str = "%RETRY%";
 const MAX_V1_TOPIC_LEN: usize = 127;
@@ -53,6 +54,7 @@ pub struct MessageStore {
     pub(crate) index: Option<Arc<IndexService>>,
     cleanup: CleanupService,
     pub(crate) flusher: Flusher,
+    warmer: PageWarmer,
     abort: AbortFile,
     lock: Option<StoreLock>,
     closed: AtomicBool,
@@ -187,6 +189,7 @@ impl MessageStore {
         cleanup.check_disk();
 
         abort.create()?;
+        let warmer = PageWarmer::start(Arc::clone(&files), files.max_offset())?;
         let target: Arc<dyn FlushTarget> = files;
         let flusher = Flusher::start(target, config.flush_config())?;
         Ok(Self {
@@ -196,6 +199,7 @@ impl MessageStore {
             index,
             cleanup,
             flusher,
+            warmer,
             abort,
             lock: Some(lock),
             closed: AtomicBool::new(false),
@@ -272,7 +276,8 @@ impl MessageStore {
     ) -> Result<(AppendMessageResult, u64, bool), PutMessageResult> {
         let appended = self.append_inner(messages);
         match &appended {
-            Ok((append, _, _)) => {
+            Ok((append, end, _)) => {
+                self.warmer.after_append(*end);
                 self.stats
                     .put_message_times_total
                     .fetch_add(append.msg_num as u64, Ordering::Relaxed);
@@ -378,6 +383,7 @@ impl MessageStore {
         if self.closed.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
+        self.warmer.stop();
         self.flusher.stop();
         if let Some(reason) = self.flusher.poisoned() {
             self.lock.take();
@@ -404,6 +410,7 @@ impl MessageStore {
     /// bytes stay in the page cache, exactly as after a `kill -9`.)
     pub fn simulate_crash(mut self) {
         self.closed.store(true, Ordering::Release);
+        self.warmer.stop();
         self.flusher.abandon();
         self.lock.take();
     }
