@@ -15,7 +15,8 @@
 //! ConsumeQueue or index file: open, `set_len` (sparse, no zeros written) and `mmap`, a few
 //! tens of microseconds on ext4 (10–30 µs measured for a 1 GiB CommitLog file on the benchmark
 //! machine), once per file. The first touch of every page costs a page fault wherever the
-//! append runs. Neither writes to or waits for the disk: only the flush thread does.
+//! append runs: a minor one, as the warming thread ([`crate::warm`]) has read the pages ahead
+//! into the page cache. Neither writes to or waits for the disk: only the flush thread does.
 
 use ferric_common::MessageExt;
 
