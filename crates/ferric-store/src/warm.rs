@@ -40,6 +40,8 @@ struct State {
 struct Shared {
     state: Mutex<State>,
     work: Condvar,
+    /// Requests the thread took up (each at most one pass over the pages).
+    passes: AtomicU64,
 }
 
 /// The warming thread of one CommitLog; stops when dropped.
@@ -110,11 +112,14 @@ impl Drop for PageWarmer {
 fn run(shared: &Shared, files: &MappedFileQueue, write_offset: u64) {
     // Every page below `warmed` was advised (or written).
     let mut warmed = write_offset;
+    // The last request taken up: a pass that stops early (the next file does not exist yet)
+    // waits for a newer request rather than retrying at once.
+    let mut served = 0;
     let mut reported = false;
     loop {
         let wanted = {
             let mut state = shared.state.lock();
-            while !state.stop && state.wanted <= warmed {
+            while !state.stop && state.wanted <= served.max(warmed) {
                 shared.work.wait(&mut state);
             }
             if state.stop {
@@ -122,10 +127,12 @@ fn run(shared: &Shared, files: &MappedFileQueue, write_offset: u64) {
             }
             state.wanted
         };
+        served = wanted;
+        shared.passes.fetch_add(1, Ordering::Relaxed);
         // Pages the appends already passed need nothing.
         warmed = warmed.max(files.max_offset());
         while warmed < wanted {
-            // The next file does not exist before the appends reach it: retry on the next request.
+            // The next file does not exist before the appends reach it.
             let Some(file) = files.find_by_offset(warmed) else {
                 break;
             };
@@ -168,6 +175,20 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    #[test]
+    fn a_missing_file_is_waited_for_not_polled() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files = Arc::new(MappedFileQueue::new(dir.path(), 1 << 20).expect("queue"));
+        // Nothing to warm yet: the store is empty.
+        let warmer = PageWarmer::start(Arc::clone(&files), 0).expect("warmer");
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(warmer.shared.passes.load(Ordering::Relaxed), 1);
+        warmer.after_append(WARM_STEP);
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(warmer.shared.passes.load(Ordering::Relaxed), 2);
+        warmer.stop();
     }
 
     #[test]
