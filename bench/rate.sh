@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Send latency at a fixed rate (open loop), as W3 but for any rate and build: starts a cluster
+# (bench/cluster.sh, ASYNC_FLUSH) from BIN_DIR, runs `rmq-loadgen send --rate RATE -c 4 -w 64
+# -s SIZE -d 6 --warmup 2` on the load CPU and, with `consumer`, `ferric-bench consumer` on the
+# same CPU from 1 s in; prints one line: rate reached, send latency p50/p99/p99.9 (µs), the
+# broker's CPU % and µs per message, and the host's steal time (compare runs only when it is low).
+#
+#   bench/rate.sh BIN_DIR RATE [consumer]
+#
+#   SIZE=1024             message size
+#   OUT=FILE              also keep the rmq-loadgen JSON report
+#   LOADGEN, NS_PORT, BROKER_PORT (default 29876 / 30911), LOAD_CPU / BROKER_CPU (0 / 1)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[[ $# -ge 2 ]] || { sed -n '2,12p' "$0"; exit 2; }
+BIN_DIR=$1; RATE=$2; CONSUMER=${3:-}
+LOADGEN=${LOADGEN:-/work/rmq-loadgen-build/target/release/rmq-loadgen}
+NS_PORT=${NS_PORT:-29876}; BROKER_PORT=${BROKER_PORT:-30911}; NAMESRV_ADDR=127.0.0.1:$NS_PORT
+LOAD_CPU=${LOAD_CPU:-0}; BROKER_CPU=${BROKER_CPU:-1}
+# shellcheck source=bench/cluster.sh
+source "$ROOT/bench/cluster.sh"
+start_cluster ASYNC_FLUSH
+report=$(mktemp)
+load "$LOADGEN" send --topic RATE -c 4 -w 64 -s "${SIZE:-1024}" --rate "$RATE" -d 6 --warmup 2 \
+    --namesrv "$NAMESRV_ADDR" --watch-pid "$BROKER_PID" --json > "$report" &
+sender=$!
+if [[ $CONSUMER == consumer ]]; then
+    sleep 1
+    load "$BIN_DIR/ferric-bench" consumer -t RATE -d 7 --warmup 1 -n "$NAMESRV_ADDR" --json \
+        --interval 0 > /dev/null 2>&1 || true
+fi
+wait "$sender"
+[[ -n "${OUT:-}" ]] && cp "$report" "$OUT"
+python3 - "$report" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+broker = list(d["cpu"]["pids"].values())[0]
+lat = d["lat_us"]
+print(f"rate {d['msgs_per_s']:.0f} p50 {lat['p50']:.0f} p99 {lat['p99']:.0f} p99.9 {lat['p999']:.0f} us"
+      f" broker {broker['pct']:.1f}% {broker['us_per_msg']:.1f} us/msg steal {d['cpu']['steal_pct']:.1f}%")
+EOF
+rm -f "$report"
