@@ -79,15 +79,31 @@ impl std::fmt::Debug for MappedFile {
 impl MappedFile {
     /// Creates (or reuses, if it already has the right size) the file `dir/<20-digit offset>`,
     /// extends it to `file_size` bytes and maps it. Write and flushed positions start at 0.
+    ///
+    /// A new file gets its full size under a staging name (`<name>.tmp`) and is then renamed, so
+    /// a process killed in between leaves a file that loading ignores, never a short file under
+    /// a store name that would stop the next start.
     pub fn create(dir: &Path, file_from_offset: u64, file_size: usize) -> io::Result<Self> {
         let path = dir.join(offset_to_file_name(file_from_offset));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)?;
-        file.set_len(file_size as u64)?;
+        let file = match OpenOptions::new().read(true).write(true).open(&path) {
+            Ok(file) => {
+                file.set_len(file_size as u64)?;
+                file
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {
+                let staging = path.with_extension("tmp");
+                let file = OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&staging)?;
+                file.set_len(file_size as u64)?;
+                fs::rename(&staging, &path)?;
+                file
+            }
+            Err(error) => return Err(error),
+        };
         Self::map(path, file, file_from_offset, file_size, 0)
     }
 

@@ -12,6 +12,24 @@ fn file_names_round_trip() {
 }
 
 #[test]
+fn a_staging_file_left_by_a_kill_is_ignored_and_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = offset_to_file_name(0);
+    std::fs::write(dir.path().join(format!("{name}.tmp")), b"").unwrap();
+    let queue = MappedFileQueue::new(dir.path(), 100).unwrap();
+    queue.load().unwrap();
+    assert!(queue.is_empty());
+    let file = queue.last_or_create(0).unwrap();
+    assert_eq!(file.append(&[1; 10]), Some(0));
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names, [name]);
+    assert_eq!(std::fs::metadata(file.path()).unwrap().len(), 100);
+}
+
+#[test]
 fn append_read_flush_and_full() {
     let dir = tempfile::tempdir().unwrap();
     let file = MappedFile::create(dir.path(), 4096, 100).unwrap();
