@@ -518,7 +518,7 @@ mod tests {
         let expected: Vec<u8> = frames.iter().flat_map(|f| f.iter().copied()).collect();
         let mut batch = OutboundBatch::default();
         for frame in frames {
-            if frame.len() > crate::channel::INLINE_BODY_MAX || frame.is_empty() {
+            if frame.len() > crate::outbound::INLINE_BODY_MAX || frame.is_empty() {
                 batch.large_bodies.push((batch.bytes.len(), frame));
             } else {
                 batch.bytes.extend_from_slice(&frame);

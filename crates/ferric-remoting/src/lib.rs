@@ -68,6 +68,7 @@ mod config;
 mod connection;
 mod error;
 mod events;
+mod outbound;
 mod processor;
 mod server;
 
