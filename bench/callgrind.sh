@@ -13,6 +13,8 @@
 # it sees deep queues (batched reads and writes) as under full load. Kernel work is not counted.
 # The per-message figure moves by about ±1 % between runs (timers and the flusher are spread
 # over a different number of messages); compare builds by more than that.
+# RATE=N sends at N msg/s instead (open loop): with a rate well below what the broker reaches
+# under valgrind, each request arrives alone, as at W3, and the figure is the unbatched cost.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 [[ $# -ge 1 ]] || { sed -n '2,16p' "$0"; exit 2; }
@@ -37,11 +39,11 @@ load "$LOADGEN" send --topic "CG$SIZE" -c 4 -w 64 -s "$SIZE" -d 3 --warmup 0 \
     --namesrv "$NAMESRV_ADDR" --json > "$WORK/warm.json"
 callgrind_control -i on "$BROKER_PID" > /dev/null
 load "$LOADGEN" send --topic "CG$SIZE" --queues 0 -c 4 -w 64 -s "$SIZE" -d 8 --warmup 0 \
-    --namesrv "$NAMESRV_ADDR" --json > "$WORK/run.json"
+    ${RATE:+--rate "$RATE"} --namesrv "$NAMESRV_ADDR" --json > "$WORK/run.json"
 callgrind_control -d "$BROKER_PID" > /dev/null
 callgrind_control -i off "$BROKER_PID" > /dev/null
 messages=$(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['ok_total'])" "$WORK/run.json")
 dump="$OUT.$BROKER_PID.1"
 instructions=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
 stop_cluster
-echo "$BIN_DIR size=$SIZE messages=$messages instructions=$instructions per_message=$((instructions / messages)) profile=$dump"
+echo "$BIN_DIR size=$SIZE rate=${RATE:-max} messages=$messages instructions=$instructions per_message=$((instructions / messages)) profile=$dump"
