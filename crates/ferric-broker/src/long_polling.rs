@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::time::Instant;
 
 use ferric_protocol::RemotingCommand;
+use ferric_protocol::header::PullMessageRequestHeader;
 use ferric_remoting::Channel;
 use parking_lot::Mutex;
 
@@ -15,8 +16,10 @@ use parking_lot::Mutex;
 pub struct HeldPull {
     /// Where to answer.
     pub channel: Channel,
-    /// The original request (re-run with suspension disallowed).
+    /// The original request (answered through its opaque).
     pub request: RemotingCommand,
+    /// Its header, decoded once: the pull is re-run from it with suspension disallowed.
+    pub header: PullMessageRequestHeader,
     /// The queue offset the consumer asked for.
     pub queue_offset: i64,
     /// When to answer anyway.
@@ -37,12 +40,13 @@ impl HeldPull {
     }
 }
 
-/// The table of held pulls.
+/// The table of held pulls, by topic and then queue id: a send looks its queue up with the
+/// topic it already has, without building a key.
 #[derive(Debug, Default)]
 pub struct PullRequestHoldService {
-    table: Mutex<HashMap<(String, i32), Vec<HeldPull>>>,
-    /// Pulls in `table`, changed under its lock: lets a send skip the lock (and the key's
-    /// allocation) while nothing is held, which is the common case.
+    table: Mutex<HashMap<String, HashMap<i32, Vec<HeldPull>>>>,
+    /// Pulls in `table`, changed under its lock: lets a send skip the lock while nothing is
+    /// held, which is the common case.
     held: AtomicUsize,
 }
 
@@ -54,15 +58,16 @@ impl PullRequestHoldService {
     /// the count after its append, so one of the two sees the other.
     pub fn hold(&self, topic: &str, queue_id: i32, pull: HeldPull) {
         let mut table = self.table.lock();
-        table
-            .entry((topic.to_owned(), queue_id))
-            .or_default()
-            .push(pull);
+        let queues = match table.get_mut(topic) {
+            Some(queues) => queues,
+            None => table.entry(topic.to_owned()).or_default(),
+        };
+        queues.entry(queue_id).or_default().push(pull);
         self.held.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Takes the pulls a newly stored message (queue max offset now `max_offset`, tag code
-    /// `tags_code`) satisfies.
+    /// `tags_code`) satisfies, in the order they were held.
     pub fn take_arrived(
         &self,
         topic: &str,
@@ -76,17 +81,21 @@ impl PullRequestHoldService {
             return Vec::new();
         }
         let mut table = self.table.lock();
-        let key = (topic.to_owned(), queue_id);
-        let Some(held) = table.get_mut(&key) else {
+        let Some(queues) = table.get_mut(topic) else {
             return Vec::new();
         };
-        let (ready, waiting): (Vec<_>, Vec<_>) = held
-            .drain(..)
-            .partition(|pull| pull.accepts(max_offset, tags_code));
-        *held = waiting;
+        let Some(held) = queues.get_mut(&queue_id) else {
+            return Vec::new();
+        };
+        let ready: Vec<HeldPull> = held
+            .extract_if(.., |pull| pull.accepts(max_offset, tags_code))
+            .collect();
         self.held.fetch_sub(ready.len(), Ordering::SeqCst);
         if held.is_empty() {
-            table.remove(&key);
+            queues.remove(&queue_id);
+            if queues.is_empty() {
+                table.remove(topic);
+            }
         }
         ready
     }
@@ -96,16 +105,18 @@ impl PullRequestHoldService {
     pub fn take_due(&self, now: Instant, max_offset: impl Fn(&str, i32) -> i64) -> Vec<HeldPull> {
         let mut table = self.table.lock();
         let mut due = Vec::new();
-        for ((topic, queue_id), held) in table.iter_mut() {
-            let max = max_offset(topic, *queue_id);
-            let (ready, waiting): (Vec<_>, Vec<_>) = held
-                .drain(..)
-                .partition(|pull| pull.deadline <= now || max > pull.queue_offset);
-            *held = waiting;
-            self.held.fetch_sub(ready.len(), Ordering::SeqCst);
-            due.extend(ready);
+        for (topic, queues) in table.iter_mut() {
+            for (queue_id, held) in queues.iter_mut() {
+                let max = max_offset(topic, *queue_id);
+                let before = due.len();
+                due.extend(
+                    held.extract_if(.., |pull| pull.deadline <= now || max > pull.queue_offset),
+                );
+                self.held.fetch_sub(due.len() - before, Ordering::SeqCst);
+            }
+            queues.retain(|_, held| !held.is_empty());
         }
-        table.retain(|_, held| !held.is_empty());
+        table.retain(|_, queues| !queues.is_empty());
         due
     }
 

@@ -66,7 +66,7 @@ impl BrokerProcessor {
                 send::send_message(ctx, channel, &request).await.map(Some)
             }
             RequestCode::PULL_MESSAGE | RequestCode::LITE_PULL_MESSAGE if !self.fast_port => {
-                pull::pull_message(ctx, channel, request.clone(), true).await
+                pull::pull_message(ctx, channel, &request).await
             }
             RequestCode::END_TRANSACTION => {
                 end_transaction::end_transaction(ctx, channel, &request).await

@@ -231,15 +231,26 @@ fn check_pull(
     Ok((subscription, sql92))
 }
 
-/// Runs one pull. `allow_suspend` is true on first processing (false when a held pull is
-/// re-run): only then may the request be held, and only then is `commitOffset` stored.
+/// Runs one pull on first processing: it may be held, and its `commitOffset` is stored.
 pub async fn pull_message(
     ctx: &Arc<BrokerContext>,
     channel: &Channel,
-    request: RemotingCommand,
-    allow_suspend: bool,
+    request: &RemotingCommand,
 ) -> HandlerResult {
     let header: PullMessageRequestHeader = request.decode_header()?;
+    run_pull(ctx, channel, request, header, true).await
+}
+
+/// Runs one pull whose header is decoded. `allow_suspend` is true on first processing (false
+/// when a held pull is re-run): only then may the request be held, and only then is
+/// `commitOffset` stored. The checks run again on a re-run, as permissions may have changed.
+async fn run_pull(
+    ctx: &Arc<BrokerContext>,
+    channel: &Channel,
+    request: &RemotingCommand,
+    header: PullMessageRequestHeader,
+    allow_suspend: bool,
+) -> HandlerResult {
     let (subscription, sql92) = check_pull(ctx, &header)?;
     let codes = tag_codes(&subscription);
     let (topic, queue_id, offset) = (header.topic.clone(), header.queue_id, header.queue_offset);
@@ -316,23 +327,24 @@ pub async fn pull_message(
             ctx.config.short_polling_time_mills
         };
         let hold = Duration::from_millis(u64::try_from(hold_ms.max(0)).unwrap_or(0));
+        let (topic, queue_id, queue_offset) =
+            (header.topic.clone(), header.queue_id, header.queue_offset);
         ctx.held_pulls.hold(
-            &header.topic,
-            header.queue_id,
+            &topic,
+            queue_id,
             HeldPull {
                 channel: channel.clone(),
-                request,
-                queue_offset: header.queue_offset,
+                request: request.clone(),
+                header,
+                queue_offset,
                 deadline: Instant::now() + hold,
                 tag_codes: codes,
             },
         );
         // A message may have arrived between the read and the hold.
-        let max = ctx
-            .store()?
-            .get_max_offset_in_queue(&header.topic, header.queue_id);
-        if max > header.queue_offset {
-            super::send::wake_held_pulls(ctx, &header.topic, header.queue_id, max, None);
+        let max = ctx.store()?.get_max_offset_in_queue(&topic, queue_id);
+        if max > queue_offset {
+            super::send::wake_held_pulls(ctx, &topic, queue_id, max, None);
         }
         return Ok(None);
     }
@@ -389,7 +401,7 @@ pub async fn resume(ctx: &Arc<BrokerContext>, held: HeldPull) {
         return;
     }
     let request = held.request;
-    let response = match pull_message(ctx, &held.channel, request.clone(), false).await {
+    let response = match run_pull(ctx, &held.channel, &request, held.header, false).await {
         Ok(Some(response)) => response,
         Ok(None) => return,
         Err(error) => error.to_response(&request),
