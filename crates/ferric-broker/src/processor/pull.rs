@@ -22,7 +22,7 @@ use super::HandlerResult;
 use crate::context::BrokerContext;
 use crate::error::BrokerError;
 use crate::filter::PullFilter;
-use crate::long_polling::HeldPull;
+use crate::long_polling::{HeldPull, HoldCondition};
 
 /// Expression type of tag subscriptions.
 pub const EXPRESSION_TAG: &str = "TAG";
@@ -336,9 +336,11 @@ async fn run_pull(
                 channel: channel.clone(),
                 request: request.clone(),
                 header,
-                queue_offset,
-                deadline: Instant::now() + hold,
-                tag_codes: codes,
+                until: HoldCondition {
+                    queue_offset,
+                    deadline: Instant::now() + hold,
+                    tag_codes: codes,
+                },
             },
         );
         // A message may have arrived between the read and the hold.
