@@ -63,10 +63,13 @@ async fn java_transactional_producer_replay() -> anyhow::Result<()> {
     let mut config = test_config(dir.path());
     config.broker_name = "broker-a".to_owned();
     config.listen_port = 20911;
-    // The recorded born timestamps are hours old, so every half message is due at once; the
-    // first check round comes after one interval, when the replayed outcomes are in.
+    // The recorded born timestamps are hours or weeks old, so every half message is due at once;
+    // the first check round comes after one interval, when the replayed outcomes are in. Half
+    // messages older than `fileReservedTime` are discarded unchecked, so it covers the capture's
+    // age however long ago it was recorded.
     config.transaction_time_out = 300;
     config.transaction_check_interval = 1500;
+    config.file_reserved_time = 10 * 365 * 24;
     config.finish()?;
     let broker = TestBroker::start(config).await?;
     let (tx, mut checks) = mpsc::unbounded_channel();
