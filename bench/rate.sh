@@ -10,13 +10,14 @@
 #   SIZE=1024             message size
 #   OUT=FILE              also keep the rmq-loadgen JSON report
 #   SCHED=SECONDS         also trace the scheduler (`perf sched record -a`, needs root) for that
-#                         long from 3 s in, and print what held each CPU: the longest delays of
-#                         the broker's and the load's threads from wake-up to running, and the
-#                         longest single runs of every other thread (kernel threads included)
+#                         long from 3 s in, and print what held each CPU: the longest wait of
+#                         the broker's and the load's threads from wake-up (or preemption) to
+#                         running and when it ended, and the longest single runs of every other
+#                         thread (kernel threads included); the trace itself slows the run
 #   LOADGEN, NS_PORT, BROKER_PORT (default 29876 / 30911), LOAD_CPU / BROKER_CPU (0 / 1)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-[[ $# -ge 2 ]] || { sed -n '2,16p' "$0"; exit 2; }
+[[ $# -ge 2 ]] || { sed -n '2,17p' "$0"; exit 2; }
 BIN_DIR=$1; RATE=$2; CONSUMER=${3:-}
 LOADGEN=${LOADGEN:-/work/rmq-loadgen-build/target/release/rmq-loadgen}
 NS_PORT=${NS_PORT:-29876}; BROKER_PORT=${BROKER_PORT:-30911}; NAMESRV_ADDR=127.0.0.1:$NS_PORT
@@ -59,7 +60,7 @@ if [[ -n "$trace" ]]; then
     perf sched timehist --state -i "$trace" 2>/dev/null | python3 -c '
 import collections, re, sys
 measured = ("tokio-rt-worker", "rmq-loadgen", "ferric-bench")
-delays, runs, preempted = collections.defaultdict(float), [], {}
+delays, runs, preempted = collections.defaultdict(lambda: (0.0, 0.0)), [], {}
 for line in sys.stdin:
     f = line.split()
     if len(f) < 7 or not re.fullmatch(r"\[\d+\]", f[1]):
@@ -73,13 +74,13 @@ for line in sys.stdin:
         continue
     if name.startswith(measured):
         held = wait if preempted.get(task) else delay
-        delays[(name, cpu)] = max(delays[(name, cpu)], held)
+        delays[(name, cpu)] = max(delays[(name, cpu)], (held, t - run / 1000))
     else:
         runs.append((run, cpu, name, t))
     preempted[task] = f[6] == "R"
-print("longest wait for the CPU, ms:", ", ".join(
-    f"{n} (cpu {c}) {v:.2f}" for (n, c), v in sorted(delays.items())))
-print("longest runs of other threads, ms (cpu, thread, at s):")
+print("longest wait for the CPU, ms (ended at s):", ", ".join(
+    f"{n} (cpu {c}) {v:.2f} ({t:.3f})" for (n, c), (v, t) in sorted(delays.items())))
+print("longest runs of other threads, ms (cpu, thread, ended at s):")
 for run, cpu, name, t in sorted(runs, reverse=True)[:8]:
     print(f"  {run:7.3f}  cpu {cpu}  {name}  {t:.3f}")
 '
