@@ -59,7 +59,7 @@ if [[ -n "$trace" ]]; then
     # was switched out runnable (state R), for the whole wait.
     perf sched timehist --state -i "$trace" 2>/dev/null | python3 -c '
 import collections, re, sys
-measured = ("tokio-rt-worker", "rmq-loadgen", "ferric-bench")
+broker_pid = sys.argv[1]
 delays, runs, preempted = collections.defaultdict(lambda: (0.0, 0.0)), [], {}
 for line in sys.stdin:
     f = line.split()
@@ -70,9 +70,12 @@ for line in sys.stdin:
     except ValueError:
         continue
     task, name, cpu = f[2], f[2].split("[")[0], f[1].strip("[]").lstrip("0") or "0"
+    pid = task.rstrip("]").split("/")[-1]
     if name == "<idle>":
         continue
-    if name.startswith(measured):
+    if pid == broker_pid and name.startswith("tokio-rt-worker"):
+        name = "broker request thread"
+    if name.startswith(("broker request thread", "rmq-loadgen", "ferric-bench")):
         held = wait if preempted.get(task) else delay
         delays[(name, cpu)] = max(delays[(name, cpu)], (held, t - run / 1000))
     else:
@@ -83,7 +86,7 @@ print("longest wait for the CPU, ms (ended at s):", ", ".join(
 print("longest runs of other threads, ms (cpu, thread, ended at s):")
 for run, cpu, name, t in sorted(runs, reverse=True)[:8]:
     print(f"  {run:7.3f}  cpu {cpu}  {name}  {t:.3f}")
-'
+' "$BROKER_PID"
     rm -f "$trace"
 fi
 rm -f "$report"
